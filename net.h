@@ -1,0 +1,4 @@
+/* net.h: the network namespace's loopback. */
+#pragma once
+
+void net_loopback_up(void);

@@ -1,0 +1,80 @@
+/* options.h: the plan (what one run will do, as plain data) and the parser that fills it from argv. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Filesystem operations, executed in command-line order inside the new root. */
+enum op_type {
+    OP_BIND,       /* src -> dest, flags OPF_RO / OPF_DEV / OPF_TRY */
+    OP_REMOUNT_RO, /* dest */
+    OP_PROC,       /* dest */
+    OP_DEV,        /* dest */
+    OP_TMPFS,      /* dest, perms, size */
+    OP_MQUEUE,     /* dest */
+    OP_DIR,        /* dest, perms */
+    OP_FILE,       /* fd -> dest, perms */
+    OP_BIND_DATA,  /* fd -> dest, perms, OPF_RO */
+    OP_SYMLINK,    /* src is the link's target, dest the link */
+    OP_CHMOD,      /* dest, perms */
+};
+
+enum {
+    OPF_RO = 1u << 0,
+    OPF_DEV = 1u << 1,
+    OPF_TRY = 1u << 2,
+    OPF_PERMS = 1u << 3, /* perms was given with --perms (or by --chmod) */
+};
+
+struct op {
+    enum op_type type;
+    unsigned flags;
+    const char *src;
+    const char *dest;
+    int fd;
+    mode_t perms;
+    unsigned long long size; /* 0: none given */
+};
+
+/* Environment edits, applied in order to the caller's environment (or an empty one after --clearenv). */
+struct env_op {
+    const char *name;
+    const char *value; /* NULL: unset */
+};
+
+struct plan {
+    struct op *ops;
+    size_t n_ops, cap_ops;
+    struct env_op *env;
+    size_t n_env, cap_env;
+    bool clearenv; /* the edits start from an empty environment */
+
+    /* namespaces: CLONE_* flags required, and those asked with "-try", dropped where the kernel lacks them */
+    unsigned long unshare, unshare_try;
+
+    bool uid_set, gid_set;
+    uid_t uid;
+    gid_t gid;
+    const char *hostname;
+    const char *chdir;
+    const char *argv0;
+    bool die_with_parent, new_session, as_pid_1;
+
+    char **argv; /* the command and its arguments, NULL-terminated */
+
+    /* parse state: modifiers waiting for the op they apply to */
+    bool pending_perms, pending_size;
+    mode_t next_perms;
+    unsigned long long next_size;
+    size_t n_args;       /* arguments seen so far, from argv and --args together */
+    unsigned args_depth; /* --args nesting */
+};
+
+/* Arguments at most, counting those read with --args; keeps memory bounded (see README). */
+#define MAX_ARGS 200000
+
+void options_parse(struct plan *plan, int argc, char **argv);
+/* Cross-option rules, checked once over the whole plan; is_root: the caller's real uid is 0. */
+void options_validate(struct plan *plan, bool is_root);
+void options_print_help(void);

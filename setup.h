@@ -1,0 +1,18 @@
+/* setup.h: building the new root from the plan's ordered filesystem ops, and pivoting into it. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "options.h"
+
+/* Facts about the host taken before any namespace exists. */
+struct host {
+    uid_t uid;
+    gid_t gid;
+    const char *cwd; /* NULL when unknown */
+    const char *tty; /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
+};
+
+/* Called in the new mount namespace, with the capabilities to mount. On return the process's root is the new
+ * root and the host's is unreachable. Every error dies with one line. */
+void setup_new_root(const struct plan *plan, const struct host *host);

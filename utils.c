@@ -1,0 +1,223 @@
+/* utils.c: the die() family, allocation that cannot fail, bounded parsers, fd helpers. */
+#include "utils.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void vmessage(const char *fmt, va_list ap, int errnum)
+{
+    /* One write, so that concurrent writers cannot interleave inside our line. */
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "sandbox: ");
+    n += vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+    if (n < (int)sizeof buf && errnum)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(errnum));
+    if (n >= (int)sizeof buf - 1)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    (void)write_all(STDERR_FILENO, buf, (size_t)n);
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap, 0);
+    va_end(ap);
+    _exit(1);
+}
+
+void die_errno(const char *fmt, ...)
+{
+    int errnum = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap, errnum);
+    va_end(ap);
+    _exit(1);
+}
+
+void warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap, 0);
+    va_end(ap);
+}
+
+void *xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+    p = reallocarray(p, n ? n : 1, size ? size : 1);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    char *p = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&p, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        die("out of memory");
+    return p;
+}
+
+int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
+{
+    /* strtoull accepts leading space and '-'; a number here is digits only. */
+    if (*s < '0' || *s > '9') {
+        errno = EINVAL;
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0') {
+        errno = EINVAL;
+        return -1;
+    }
+    if (errno == ERANGE || v > max) {
+        errno = ERANGE;
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_octal_mode(const char *s, mode_t *out)
+{
+    unsigned long v = 0;
+    if (*s == '\0' || strlen(s) > 8) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '7') {
+            errno = EINVAL;
+            return -1;
+        }
+        v = v * 8 + (unsigned long)(*s - '0');
+    }
+    if (v > 07777) {
+        errno = ERANGE;
+        return -1;
+    }
+    *out = (mode_t)v;
+    return 0;
+}
+
+int parse_fd(const char *s, int *out)
+{
+    unsigned long long v;
+    if (parse_ulong(s, INT_MAX, &v) < 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+ssize_t write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        left -= (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
+char *read_all(int fd, size_t max, size_t *len_out)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (cap - len < 2) {
+            if (cap > max) {
+                free(buf);
+                errno = E2BIG;
+                return NULL;
+            }
+            cap *= 2;
+            buf = xreallocarray(buf, cap, 1);
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            free(buf);
+            errno = saved;
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        free(buf);
+        errno = E2BIG;
+        return NULL;
+    }
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+int copy_fd(int in, int out)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return (int)n;
+        if (write_all(out, buf, (size_t)n) < 0)
+            return -1;
+    }
+}
+
+int write_file_at(int dirfd, const char *path, const char *content)
+{
+    cleanup_fd int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (write_all(fd, content, strlen(content)) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* utils.h: the die() family, cleanup helpers, bounded number parsing, fd and path helpers. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define NORETURN     __attribute__((noreturn))
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Each prints one line "sandbox: <message>" on stderr and exits 1; die_errno appends ": strerror(errno)". */
+NORETURN PRINTF(1, 2) void die(const char *fmt, ...);
+NORETURN PRINTF(1, 2) void die_errno(const char *fmt, ...);
+PRINTF(1, 2) void warn(const char *fmt, ...);
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+PRINTF(1, 2) char *xasprintf(const char *fmt, ...);
+
+static inline void free_ptr(void *p)
+{
+    free(*(void **)p);
+}
+static inline void close_fd(const int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+#define cleanup_free __attribute__((cleanup(free_ptr)))
+#define cleanup_fd   __attribute__((cleanup(close_fd)))
+
+/* Hand ownership on: the cleanup of the old variable then does nothing. */
+static inline int steal_fd(int *fd)
+{
+    int r = *fd;
+    *fd = -1;
+    return r;
+}
+static inline void *steal_ptr(void *pp)
+{
+    void **p = pp;
+    void *r = *p;
+    *p = NULL;
+    return r;
+}
+
+/* Bounded parsers: return 0, or -1 with errno EINVAL (not a number) or ERANGE (out of bounds). */
+int parse_ulong(const char *s, unsigned long long max, unsigned long long *out);
+int parse_octal_mode(const char *s, mode_t *out);
+int parse_fd(const char *s, int *out);
+
+ssize_t write_all(int fd, const void *buf, size_t len);
+/* Reads all of fd into a fresh NUL-terminated buffer, at most max bytes; -1 with errno E2BIG past that. */
+char *read_all(int fd, size_t max, size_t *len_out);
+/* Copies everything readable from in to out. */
+int copy_fd(int in, int out);
+int write_file_at(int dirfd, const char *path, const char *content);
