@@ -14,7 +14,7 @@ void net_loopback_up(void)
     cleanup_fd int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die_errno("Loopback: socket");
-    struct ifreq ifr = { 0 };
+    struct ifreq ifr = {0};
     strcpy(ifr.ifr_name, "lo");
     if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
         die_errno("Loopback: failed to get flags of lo");

@@ -2,12 +2,16 @@
  * Only this file knows option spellings. */
 #include "options.h"
 
+#include <limits.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "utils.h"
+
+const char *program_name = "sandbox";
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -28,6 +32,9 @@ enum {
     TAKES_PERMS = 1u << 0, /* --perms may precede it */
     TAKES_SIZE = 1u << 1,  /* --size may precede it */
     MODIFIER = 1u << 2,    /* it is --perms or --size itself */
+    SAY_ONE = 1u << 3, /* its missing-value message says "one argument", not "an argument" (bwrap's words) */
+    WARN_REPEAT = 1u << 4, /* given twice, only the last counts: say so */
+    ONCE = 1u << 5,        /* may not be given twice */
 };
 
 struct optdef {
@@ -51,74 +58,81 @@ static handler_fn h_help, h_version, h_args, h_unshare, h_unshare_all, h_share_n
 
 /* The options, in the order --help shows them. */
 static const struct optdef optdefs[] = {
-    { "--help", 0, G_GENERAL, 0, h_help, 0, "", "Print this help" },
-    { "--version", 0, G_GENERAL, 0, h_version, 0, "", "Print version" },
-    { "--args", 1, G_GENERAL, 0, h_args, 0, "FD", "Parse NUL-separated args from FD" },
+    {"--help", 0, G_GENERAL, 0, h_help, 0, "", "Show this list of options and exit"},
+    {"--version", 0, G_GENERAL, 0, h_version, 0, "", "Show the version and the built-in features, then exit"},
+    {"--args", 1, G_GENERAL, 0, h_args, 0, "FD", "Read more arguments, separated by NUL bytes, from FD"},
 
-    { "--unshare-all", 0, G_NAMESPACES, 0, h_unshare_all, 0, "",
-      "Unshare every namespace we support by default" },
-    { "--share-net", 0, G_NAMESPACES, 0, h_share_net, 0, "",
-      "Retain the network namespace (can only combine with --unshare-all)" },
-    { "--unshare-user", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUSER, "",
-      "Create new user namespace (may be automatically implied if not setuid)" },
-    { "--unshare-user-try", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUSER | TRY_BIT, "",
-      "Create new user namespace if possible else continue by skipping it" },
-    { "--unshare-ipc", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWIPC, "", "Create new ipc namespace" },
-    { "--unshare-pid", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWPID, "", "Create new pid namespace" },
-    { "--unshare-net", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWNET, "", "Create new network namespace" },
-    { "--unshare-uts", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUTS, "", "Create new uts namespace" },
-    { "--unshare-cgroup", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP, "", "Create new cgroup namespace" },
-    { "--unshare-cgroup-try", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP | TRY_BIT, "",
-      "Create new cgroup namespace if possible else continue by skipping it" },
-    { "--uid", 1, G_NAMESPACES, 0, h_uid, 0, "UID", "Custom uid in the sandbox (requires --unshare-user)" },
-    { "--gid", 1, G_NAMESPACES, 0, h_gid, 0, "GID", "Custom gid in the sandbox (requires --unshare-user)" },
-    { "--hostname", 1, G_NAMESPACES, 0, h_string, FIELD(hostname), "NAME",
-      "Custom hostname in the sandbox (requires --unshare-uts)" },
+    {"--unshare-all", 0, G_NAMESPACES, 0, h_unshare_all, 0, "",
+     "New namespaces of every kind (user and cgroup only where the kernel allows)"},
+    {"--share-net", 0, G_NAMESPACES, 0, h_share_net, 0, "",
+     "Keep the host network after all (undoes the net part of an earlier --unshare-all)"},
+    {"--unshare-user", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUSER, "",
+     "New user namespace (always, for a caller that is not root)"},
+    {"--unshare-user-try", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUSER | TRY_BIT, "",
+     "New user namespace where the kernel offers one, else go on without"},
+    {"--unshare-ipc", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWIPC, "",
+     "New IPC namespace: private System V IPC and POSIX queues"},
+    {"--unshare-pid", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWPID, "",
+     "New pid namespace, with a reaper as pid 1"},
+    {"--unshare-net", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWNET, "",
+     "New network namespace holding only lo, brought up"},
+    {"--unshare-uts", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWUTS, "",
+     "New UTS namespace: a hostname of its own"},
+    {"--unshare-cgroup", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP, "", "New cgroup namespace"},
+    {"--unshare-cgroup-try", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP | TRY_BIT, "",
+     "New cgroup namespace where the kernel offers one, else go on without"},
+    {"--uid", 1, G_NAMESPACES, WARN_REPEAT, h_uid, 0, "UID",
+     "Run the command as UID inside (needs a user namespace)"},
+    {"--gid", 1, G_NAMESPACES, WARN_REPEAT, h_gid, 0, "GID",
+     "Run the command as GID inside (needs a user namespace)"},
+    {"--hostname", 1, G_NAMESPACES, WARN_REPEAT, h_string, FIELD(hostname), "NAME",
+     "Set the hostname inside (needs --unshare-uts)"},
 
-    { "--chdir", 1, G_PROCESS, 0, h_string, FIELD(chdir), "DIR", "Change directory to DIR" },
-    { "--clearenv", 0, G_PROCESS, 0, h_clearenv, 0, "", "Unset all environment variables" },
-    { "--setenv", 2, G_PROCESS, 0, h_setenv, 0, "VAR VALUE", "Set an environment variable" },
-    { "--unsetenv", 1, G_PROCESS, 0, h_unsetenv, 0, "VAR", "Unset an environment variable" },
-    { "--argv0", 1, G_PROCESS, 0, h_string, FIELD(argv0), "VALUE",
-      "Set argv[0] to the value VALUE before running the program" },
-    { "--die-with-parent", 0, G_PROCESS, 0, h_bool, FIELD(die_with_parent), "",
-      "Kills with SIGKILL child process (COMMAND) when sandbox or sandbox's parent dies." },
-    { "--new-session", 0, G_PROCESS, 0, h_bool, FIELD(new_session), "", "Create a new terminal session" },
-    { "--as-pid-1", 0, G_PROCESS, 0, h_bool, FIELD(as_pid_1), "",
-      "Do not install a reaper process with PID=1" },
+    {"--chdir", 1, G_PROCESS, SAY_ONE | WARN_REPEAT, h_string, FIELD(chdir), "DIR",
+     "Start the command in DIR"},
+    {"--clearenv", 0, G_PROCESS, 0, h_clearenv, 0, "",
+     "Start from an empty environment (PWD and later --setenv still apply)"},
+    {"--setenv", 2, G_PROCESS, 0, h_setenv, 0, "VAR VALUE", "Set VAR to VALUE in the command's environment"},
+    {"--unsetenv", 1, G_PROCESS, 0, h_unsetenv, 0, "VAR", "Remove VAR from the command's environment"},
+    {"--argv0", 1, G_PROCESS, SAY_ONE | ONCE, h_string, FIELD(argv0), "VALUE",
+     "Pass VALUE to the command as its argv[0]"},
+    {"--die-with-parent", 0, G_PROCESS, 0, h_bool, FIELD(die_with_parent), "",
+     "Kill the command (SIGKILL) when sandbox or its parent dies"},
+    {"--new-session", 0, G_PROCESS, 0, h_bool, FIELD(new_session), "",
+     "Run the command in a new session, detached from the terminal"},
+    {"--as-pid-1", 0, G_PROCESS, 0, h_bool, FIELD(as_pid_1), "",
+     "Make the command pid 1 itself, without a reaper (needs --unshare-pid)"},
 
-    { "--bind", 2, G_FILESYSTEM, 0, h_bind, 0, "SRC DEST", "Bind mount the host path SRC on DEST" },
-    { "--bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_TRY, "SRC DEST",
-      "Equal to --bind but ignores non-existent SRC" },
-    { "--dev-bind", 2, G_FILESYSTEM, 0, h_bind, OPF_DEV, "SRC DEST",
-      "Bind mount the host path SRC on DEST, allowing device access" },
-    { "--dev-bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_DEV | OPF_TRY, "SRC DEST",
-      "Equal to --dev-bind but ignores non-existent SRC" },
-    { "--ro-bind", 2, G_FILESYSTEM, 0, h_bind, OPF_RO, "SRC DEST",
-      "Bind mount the host path SRC readonly on DEST" },
-    { "--ro-bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_RO | OPF_TRY, "SRC DEST",
-      "Equal to --ro-bind but ignores non-existent SRC" },
-    { "--remount-ro", 1, G_FILESYSTEM, 0, h_dest, OP_REMOUNT_RO, "DEST",
-      "Remount DEST as readonly; does not recursively remount" },
-    { "--proc", 1, G_FILESYSTEM, 0, h_dest, OP_PROC, "DEST", "Mount new procfs on DEST" },
-    { "--dev", 1, G_FILESYSTEM, 0, h_dest, OP_DEV, "DEST", "Mount new dev on DEST" },
-    { "--tmpfs", 1, G_FILESYSTEM, TAKES_PERMS | TAKES_SIZE, h_dest, OP_TMPFS, "DEST",
-      "Mount new tmpfs on DEST" },
-    { "--mqueue", 1, G_FILESYSTEM, 0, h_dest, OP_MQUEUE, "DEST", "Mount new mqueue on DEST" },
-    { "--dir", 1, G_FILESYSTEM, TAKES_PERMS, h_dest, OP_DIR, "DEST", "Create dir at DEST" },
-    { "--file", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_FILE, 0), "FD DEST",
-      "Copy from FD to destination DEST" },
-    { "--bind-data", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_BIND_DATA, 0), "FD DEST",
-      "Copy from FD to file which is bind-mounted on DEST" },
-    { "--ro-bind-data", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_BIND_DATA, OPF_RO), "FD DEST",
-      "Copy from FD to file which is readonly bind-mounted on DEST" },
-    { "--symlink", 2, G_FILESYSTEM, 0, h_symlink, 0, "SRC DEST", "Create symlink at DEST with target SRC" },
-    { "--chmod", 2, G_FILESYSTEM, 0, h_chmod, 0, "OCTAL PATH",
-      "Change permissions of PATH (must already exist)" },
-    { "--perms", 1, G_FILESYSTEM, MODIFIER, h_perms, 0, "OCTAL",
-      "Set permissions of next argument (--bind-data, --file, etc.)" },
-    { "--size", 1, G_FILESYSTEM, MODIFIER, h_size, 0, "BYTES",
-      "Set size of next argument (only for --tmpfs)" },
+    {"--bind", 2, G_FILESYSTEM, 0, h_bind, 0, "SRC DEST", "Mount the host's SRC at DEST, writable"},
+    {"--bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_TRY, "SRC DEST",
+     "As --bind, skipped when SRC does not exist"},
+    {"--dev-bind", 2, G_FILESYSTEM, 0, h_bind, OPF_DEV, "SRC DEST", "As --bind, with device nodes usable"},
+    {"--dev-bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_DEV | OPF_TRY, "SRC DEST",
+     "As --dev-bind, skipped when SRC does not exist"},
+    {"--ro-bind", 2, G_FILESYSTEM, 0, h_bind, OPF_RO, "SRC DEST",
+     "Mount the host's SRC at DEST, read-only throughout"},
+    {"--ro-bind-try", 2, G_FILESYSTEM, 0, h_bind, OPF_RO | OPF_TRY, "SRC DEST",
+     "As --ro-bind, skipped when SRC does not exist"},
+    {"--remount-ro", 1, G_FILESYSTEM, SAY_ONE, h_dest, OP_REMOUNT_RO, "DEST",
+     "Make the mount holding DEST read-only (that mount only)"},
+    {"--proc", 1, G_FILESYSTEM, 0, h_dest, OP_PROC, "DEST", "Mount a procfs at DEST"},
+    {"--dev", 1, G_FILESYSTEM, 0, h_dest, OP_DEV, "DEST", "Mount a minimal /dev at DEST"},
+    {"--tmpfs", 1, G_FILESYSTEM, TAKES_PERMS | TAKES_SIZE, h_dest, OP_TMPFS, "DEST",
+     "Mount an empty tmpfs at DEST"},
+    {"--mqueue", 1, G_FILESYSTEM, 0, h_dest, OP_MQUEUE, "DEST",
+     "Mount a POSIX message queue filesystem at DEST"},
+    {"--dir", 1, G_FILESYSTEM, TAKES_PERMS, h_dest, OP_DIR, "DEST", "Create the directory DEST"},
+    {"--file", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_FILE, 0), "FD DEST",
+     "Create the file DEST holding what FD reads"},
+    {"--bind-data", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_BIND_DATA, 0), "FD DEST",
+     "Mount at DEST a file holding what FD reads"},
+    {"--ro-bind-data", 2, G_FILESYSTEM, TAKES_PERMS, h_fd_dest, OPV(OP_BIND_DATA, OPF_RO), "FD DEST",
+     "As --bind-data, read-only"},
+    {"--symlink", 2, G_FILESYSTEM, 0, h_symlink, 0, "SRC DEST", "Create DEST as a symlink to SRC"},
+    {"--chmod", 2, G_FILESYSTEM, 0, h_chmod, 0, "OCTAL PATH", "Set the mode of the existing PATH"},
+    {"--perms", 1, G_FILESYSTEM, MODIFIER, h_perms, 0, "OCTAL",
+     "Mode for the next --dir, --file, --tmpfs, --bind-data or --ro-bind-data"},
+    {"--size", 1, G_FILESYSTEM, MODIFIER, h_size, 0, "BYTES", "Size limit for the next --tmpfs"},
 };
 
 #define N_OPTDEFS (sizeof optdefs / sizeof optdefs[0])
@@ -157,7 +171,7 @@ static struct op *add_op(struct plan *plan, enum op_type type)
         plan->ops = xreallocarray(plan->ops, plan->cap_ops, sizeof plan->ops[0]);
     }
     struct op *op = &plan->ops[plan->n_ops++];
-    *op = (struct op){ .type = type, .fd = -1 };
+    *op = (struct op){.type = type, .fd = -1};
     if (plan->pending_perms) {
         op->perms = plan->next_perms;
         op->flags |= OPF_PERMS;
@@ -173,7 +187,7 @@ static void add_env(struct plan *plan, const char *name, const char *value)
         plan->cap_env = plan->cap_env ? plan->cap_env * 2 : 16;
         plan->env = xreallocarray(plan->env, plan->cap_env, sizeof plan->env[0]);
     }
-    plan->env[plan->n_env++] = (struct env_op){ name, value };
+    plan->env[plan->n_env++] = (struct env_op){name, value};
 }
 
 /* ---- handlers: one per kind of option ---- */
@@ -181,7 +195,7 @@ static void add_env(struct plan *plan, const char *name, const char *value)
 static void h_help(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)plan, (void)def, (void)args;
-    options_print_help();
+    options_print_usage(stdout);
     exit(0);
 }
 
@@ -215,26 +229,29 @@ static void h_share_net(struct plan *plan, const struct optdef *def, char **args
     plan->unshare &= ~(unsigned long)CLONE_NEWNET;
 }
 
-static unsigned long long parse_id(const char *what, const char *s)
+/* Ids and fds are ints to bwrap, so its bounds are INT_MAX; strtol's leading blanks and '+' are accepted too.
+ */
+static int parse_int_arg(const char *what, const char *s)
 {
-    unsigned long long v;
-    /* (uid_t)-1 means "no change" to the kernel and cannot be mapped */
-    if (parse_ulong(s, (uid_t)-2, &v) < 0)
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || v < 0 || v > INT_MAX)
         die("Invalid %s: %s", what, s);
-    return v;
+    return (int)v;
 }
 
 static void h_uid(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)def;
-    plan->uid = (uid_t)parse_id("uid", args[0]);
+    plan->uid = (uid_t)parse_int_arg("uid", args[0]);
     plan->uid_set = true;
 }
 
 static void h_gid(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)def;
-    plan->gid = (gid_t)parse_id("gid", args[0]);
+    plan->gid = (gid_t)parse_int_arg("gid", args[0]);
     plan->gid_set = true;
 }
 
@@ -261,7 +278,7 @@ static void h_setenv(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)def;
     if (args[0][0] == '\0' || strchr(args[0], '='))
-        die("setenv failed: Invalid argument");
+        die("setenv failed");
     add_env(plan, args[0], args[1]);
 }
 
@@ -269,7 +286,7 @@ static void h_unsetenv(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)def;
     if (args[0][0] == '\0' || strchr(args[0], '='))
-        die("unsetenv failed: Invalid argument");
+        die("unsetenv failed");
     add_env(plan, args[0], NULL);
 }
 
@@ -289,10 +306,7 @@ static void h_dest(struct plan *plan, const struct optdef *def, char **args)
 
 static int parse_fd_arg(const char *s)
 {
-    int fd;
-    if (parse_fd(s, &fd) < 0)
-        die("Invalid fd: %s", s);
-    return fd;
+    return parse_int_arg("fd", s);
 }
 
 static void h_fd_dest(struct plan *plan, const struct optdef *def, char **args)
@@ -316,7 +330,7 @@ static mode_t parse_mode_arg(const char *opt, const char *s)
 {
     mode_t mode;
     if (parse_octal_mode(s, &mode) < 0)
-        die("%s takes an octal argument", opt);
+        die("%s takes an octal argument <= 07777", opt);
     return mode;
 }
 
@@ -340,19 +354,42 @@ static void h_perms(struct plan *plan, const struct optdef *def, char **args)
 static void h_size(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)def;
-    unsigned long long v;
     if (plan->pending_size)
         die("--size given twice for the same action");
-    /* tmpfs rejects sizes it cannot represent in pages; keep well inside */
-    if (parse_ulong(args[0], (1ull << 62), &v) < 0 || v == 0)
-        die("Invalid size: %s", args[0]);
+    /* bwrap's number: decimal, 0x hex or 0 octal, starting with a digit, non-zero */
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(args[0], &end, 0);
+    if (errno == ERANGE || args[0][0] < '0' || args[0][0] > '9' || *end != '\0' || v == 0)
+        die("--size takes a non-zero number of bytes");
+    if (v > SIZE_MAX >> 1)
+        die("--size (for tmpfs) is limited to %zu", SIZE_MAX >> 1);
     plan->next_size = v;
     plan->pending_size = true;
 }
 
 /* ---- the parser ---- */
 
-static const char *const arg_words[] = { "no", "one", "two", "three" };
+static const char *const arg_words[] = {"no", "one", "two", "three"};
+
+static NORETURN void die_missing_values(const struct optdef *def)
+{
+    if (def->nargs == 1 && !(def->flags & SAY_ONE))
+        die("%s takes an argument", def->name);
+    die("%s takes %s argument%s", def->name, arg_words[def->nargs], def->nargs > 1 ? "s" : "");
+}
+
+static bool seen[N_OPTDEFS];
+
+static void note_repeat(const struct optdef *def)
+{
+    size_t i = (size_t)(def - optdefs);
+    if (seen[i] && (def->flags & ONCE))
+        die("%s used multiple times", def->name);
+    if (seen[i] && (def->flags & WARN_REPEAT))
+        warn("Only the last %s option will take effect", def->name);
+    seen[i] = true;
+}
 
 static void parse_list(struct plan *plan, int argc, char **argv, bool top);
 
@@ -361,7 +398,7 @@ static void check_modifiers(const struct plan *plan, const struct optdef *def)
     if (def->flags & MODIFIER)
         return;
     if (plan->pending_perms && !(def->flags & TAKES_PERMS))
-        die("--perms must be followed by an operation that creates a file");
+        die("--perms must be followed by an option that creates a file");
     if (plan->pending_size && !(def->flags & TAKES_SIZE))
         die("--size must be followed by --tmpfs");
 }
@@ -376,6 +413,7 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     char *data = read_all(fd, 64u << 20, &len);
     if (!data)
         die_errno("Can't read --args data");
+    close(fd);
     /* split on NUL; a final piece without its NUL still counts as an argument */
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
@@ -414,43 +452,46 @@ static void parse_list(struct plan *plan, int argc, char **argv, bool top)
             break;
         }
         if (argc - i - 1 < def->nargs)
-            die("%s takes %s argument%s", def->name, arg_words[def->nargs], def->nargs > 1 ? "s" : "");
+            die_missing_values(def);
+        note_repeat(def);
         check_modifiers(plan, def);
         def->handle(plan, def, argv + i + 1);
         i += 1 + def->nargs;
     }
-    if (i < argc) {
-        if (!top)
-            die("--args data may not contain a command");
+    /* As with bwrap, the command always comes from the command line: in --args data, "--" or the first
+     * non-option ends that data, and the rest of it is ignored. */
+    if (i < argc && top)
         plan->argv = argv + i;
-    }
 }
 
 void options_parse(struct plan *plan, int argc, char **argv)
 {
+    memset(seen, 0, sizeof seen);
     parse_list(plan, argc, argv, true);
 }
 
 /* ---- cross-option rules ---- */
 
-void options_validate(struct plan *plan, bool is_root)
+/* The checks run in bwrap's order, so that a command line with several faults gets bwrap's message. */
+void options_validate(struct plan *plan, const struct host_ids *ids)
 {
-    if (plan->pending_perms)
-        die("--perms must be followed by an operation that creates a file");
-    if (plan->pending_size)
-        die("--size must be followed by --tmpfs");
     /* Without privileges nothing else works, so a user namespace is implied (as bwrap does when not setuid).
      */
-    if (!is_root)
+    if (ids->uid != 0)
         plan->unshare |= CLONE_NEWUSER;
-    if ((plan->uid_set || plan->gid_set) && !((plan->unshare | plan->unshare_try) & CLONE_NEWUSER))
-        die("Specifying --%s requires --unshare-user", plan->uid_set ? "uid" : "gid");
+    if (!plan->argv || !plan->argv[0]) {
+        options_print_usage(stderr);
+        exit(1);
+    }
+    bool userns = (plan->unshare | plan->unshare_try) & CLONE_NEWUSER;
+    if (plan->uid_set && plan->uid != ids->uid && !userns)
+        die("Specifying --uid requires --unshare-user or --userns");
+    if (plan->gid_set && plan->gid != ids->gid && !userns)
+        die("Specifying --gid requires --unshare-user or --userns");
     if (plan->hostname && !(plan->unshare & CLONE_NEWUTS))
         die("Specifying --hostname requires --unshare-uts");
     if (plan->as_pid_1 && !(plan->unshare & CLONE_NEWPID))
         die("Specifying --as-pid-1 requires --unshare-pid");
-    if (!plan->argv || !plan->argv[0])
-        die("No command specified (see --help)");
 }
 
 /* ---- --help: the same table, grouped ---- */
@@ -462,18 +503,18 @@ static const char *const group_titles[N_GROUPS] = {
     [G_FILESYSTEM] = "Filesystem",
 };
 
-void options_print_help(void)
+void options_print_usage(FILE *out)
 {
-    printf("usage: sandbox [OPTIONS...] [--] COMMAND [ARGS...]\n");
+    fprintf(out, "usage: %s [OPTIONS...] [--] COMMAND [ARGS...]\n", program_name);
     for (int g = 0; g < N_GROUPS; g++) {
-        printf("\n%s:\n", group_titles[g]);
+        fprintf(out, "\n%s:\n", group_titles[g]);
         for (size_t i = 0; i < N_OPTDEFS; i++) {
             const struct optdef *d = &optdefs[i];
             if ((int)d->group != g)
                 continue;
             char head[64];
             snprintf(head, sizeof head, "%s%s%s", d->name, d->metavar[0] ? " " : "", d->metavar);
-            printf("    %-28s %s\n", head, d->help);
+            fprintf(out, "    %-28s %s\n", head, d->help);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Filesystem operations, executed in command-line order inside the new root. */
@@ -74,7 +75,14 @@ struct plan {
 /* Arguments at most, counting those read with --args; keeps memory bounded (see README). */
 #define MAX_ARGS 200000
 
+struct host_ids {
+    uid_t uid;
+    gid_t gid;
+};
+
+extern const char *program_name; /* for the usage line: argv[0] as invoked */
+
 void options_parse(struct plan *plan, int argc, char **argv);
-/* Cross-option rules, checked once over the whole plan; is_root: the caller's real uid is 0. */
-void options_validate(struct plan *plan, bool is_root);
-void options_print_help(void);
+/* Cross-option rules, checked once over the whole plan, given the caller's real ids. */
+void options_validate(struct plan *plan, const struct host_ids *ids);
+void options_print_usage(FILE *out);

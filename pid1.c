@@ -5,7 +5,7 @@
 
 #include "utils.h"
 
-static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 static sigset_t saved_mask;
 
 static sigset_t supervised_set(void)

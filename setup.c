@@ -22,6 +22,7 @@ struct root {
     int oldroot; /* the host's root, where sources are resolved */
     int newroot; /* the new root, where destinations are resolved */
     unsigned n_data;
+    bool new_pidns;
     const struct host *host;
 };
 
@@ -36,7 +37,7 @@ static const char *rel(const char *path)
 static int open_in(int root, const char *path, int flags)
 {
     /* RESOLVE_IN_ROOT: absolute symlinks and ".." stay inside root; it also refuses magic links. */
-    struct sbx_open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = SBX_RESOLVE_IN_ROOT };
+    struct sbx_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = SBX_RESOLVE_IN_ROOT};
     for (int tries = 0;; tries++) {
         int fd = sbx_openat2(root, rel(path), &how);
         /* EAGAIN: a rename raced with ".." resolution; the kernel asks us to retry */
@@ -48,9 +49,9 @@ static int open_in(int root, const char *path, int flags)
 /* The entry name in its parent directory, without following it. */
 static int open_child_nofollow(int dirfd, const char *name, int flags, mode_t mode)
 {
-    struct sbx_open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-                                .mode = (flags & O_CREAT) ? mode : 0,
-                                .resolve = SBX_RESOLVE_BENEATH | SBX_RESOLVE_NO_SYMLINKS };
+    struct sbx_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                               .mode = (flags & O_CREAT) ? mode : 0,
+                               .resolve = SBX_RESOLVE_BENEATH | SBX_RESOLVE_NO_SYMLINKS};
     return sbx_openat2(dirfd, name, &how);
 }
 
@@ -79,8 +80,29 @@ static const char *split_path(const char *path, char *buf, size_t size, const ch
     return last;
 }
 
-/* mkdir -p inside root; returns an O_PATH fd of the directory. Created directories get mode. */
-static int ensure_dir(int root, const char *path, mode_t mode, bool *created)
+/* The mode bwrap gives to missing parents of an op's destination: 0755 less the group and other bits that the
+ * op's own mode lacks. Ops without a mode count as 0, so their new parents are 0700. */
+static mode_t op_mode(const struct op *op)
+{
+    static const mode_t defaults[] = {
+        [OP_TMPFS] = 0755, [OP_DIR] = 0755, [OP_FILE] = 0666, [OP_BIND_DATA] = 0600};
+    if (op->flags & OPF_PERMS)
+        return op->perms;
+    return (size_t)op->type < sizeof defaults / sizeof defaults[0] ? defaults[op->type] : 0;
+}
+
+static mode_t parent_mode(const struct op *op)
+{
+    mode_t perms = op_mode(op), mode = 0755;
+    if (!(perms & 070))
+        mode &= ~(mode_t)050;
+    if (!(perms & 07))
+        mode &= ~(mode_t)05;
+    return mode;
+}
+
+/* mkdir -p inside root; returns an O_PATH fd of the directory. An existing one is kept as it is. */
+static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents)
 {
     int fd = open_in(root, path, O_PATH | O_DIRECTORY);
     if (fd >= 0 || errno != ENOENT)
@@ -90,35 +112,54 @@ static int ensure_dir(int root, const char *path, mode_t mode, bool *created)
     const char *last = split_path(path, buf, sizeof buf, &parent);
     if (!last)
         return -1;
-    cleanup_fd int pfd = ensure_dir(root, parent, 0755, NULL);
+    cleanup_fd int pfd = ensure_dir(root, parent, parents, parents);
     if (pfd < 0)
         return -1;
     if (mkdirat(pfd, last, mode) < 0 && errno != EEXIST)
         return -1;
-    if (created)
-        *created = true;
     return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
 }
 
-/* The parent of path, created if missing; *last gets the entry's name. */
-static int ensure_parent(int root, const char *path, char *buf, size_t size, const char **last)
+/* The parent of path, which must exist already; *last gets the entry's name. */
+static int open_parent(int root, const char *path, char *buf, size_t size, const char **last)
 {
     const char *parent;
     *last = split_path(path, buf, size, &parent);
     if (!*last)
         return -1;
-    return ensure_dir(root, parent, 0755, NULL);
+    return open_in(root, parent, O_PATH | O_DIRECTORY);
 }
 
-/* An existing entry of any type, or a new empty file: the mount point for a non-directory. */
+/* Step two of every op that has a destination: its missing parents. */
+static void make_parents(struct root *r, const struct op *op)
+{
+    char buf[PATH_MAX];
+    const char *parent;
+    if (!split_path(op->dest, buf, sizeof buf, &parent))
+        return;
+    mode_t mode = parent_mode(op);
+    cleanup_fd int fd = ensure_dir(r->newroot, parent, mode, mode);
+    if (fd < 0)
+        die_errno("Can't mkdir parents for %s", op->dest);
+}
+
+/* An existing non-directory (any type), or a new empty file: the mount point for a non-directory. */
 static int ensure_file(int root, const char *path, mode_t mode)
 {
     int fd = open_in(root, path, O_PATH);
-    if (fd >= 0 || errno != ENOENT)
-        return fd;
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+            return fd;
+        close(fd);
+        errno = EISDIR;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = ensure_parent(root, path, buf, sizeof buf, &last);
+    cleanup_fd int pfd = open_parent(root, path, buf, sizeof buf, &last);
     if (pfd < 0)
         return -1;
     fd = open_child_nofollow(pfd, last, O_CREAT | O_EXCL | O_WRONLY, mode);
@@ -127,10 +168,19 @@ static int ensure_file(int root, const char *path, mode_t mode)
     return fd;
 }
 
-static void attach(int tree, int dest_fd, const char *what, const char *dest)
+/* bwrap names mount targets by their place in the staging root; so do we, for the same messages. */
+static const char *staged(const char *tree, const char *path, char *buf, size_t size)
 {
-    if (sbx_move_mount(tree, "", dest_fd, "", SBX_MOVE_MOUNT_F_EMPTY_PATH | SBX_MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        die_errno("Can't mount %s on %s", what, dest);
+    snprintf(buf, size, "/%s/%s", tree, strcmp(rel(path), ".") ? rel(path) : "");
+    return buf;
+}
+
+#define NEWROOT_PATH(path) staged("newroot", (path), (char[PATH_MAX + 16]){0}, PATH_MAX + 16)
+#define OLDROOT_PATH(path) staged("oldroot", (path), (char[PATH_MAX + 16]){0}, PATH_MAX + 16)
+
+static int attach(int tree, int dest_fd)
+{
+    return sbx_move_mount(tree, "", dest_fd, "", SBX_MOVE_MOUNT_F_EMPTY_PATH | SBX_MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 /* A recursive clone of the tree at src_fd with attr set on every mount in it, detached. */
@@ -140,8 +190,8 @@ static int clone_tree(int src_fd, unsigned attr)
         src_fd, "", SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC | SBX_AT_RECURSIVE | SBX_AT_EMPTY_PATH);
     if (tree < 0)
         return -1;
-    /* One call for the whole tree: no per-submount remount, no mountinfo parsing. */
-    struct sbx_mount_attr ma = { .attr_set = attr };
+    /* One call for the whole tree: flags are only ever added, no per-submount remount, no mountinfo. */
+    struct sbx_mount_attr ma = {.attr_set = attr};
     if (sbx_mount_setattr(tree, "", SBX_AT_EMPTY_PATH | SBX_AT_RECURSIVE, &ma) < 0) {
         close_fd(&tree);
         return -1;
@@ -176,42 +226,46 @@ static void refresh_newroot(struct root *r, int dest_fd)
         return;
     int fd = openat(r->base, "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        die_errno("Can't open new root");
+        die_errno("can't open /newroot");
     close(r->newroot);
     r->newroot = fd;
 }
 
-static void mount_fs_at(struct root *r, const char *type, const char *const *opts, unsigned attr,
-                        const char *dest)
+/* A fresh filesystem on the op's destination directory (made if missing). */
+static void mount_fs_at(struct root *r, const struct op *op, const char *type, const char *const *opts,
+                        unsigned attr)
 {
-    cleanup_fd int dest_fd = ensure_dir(r->newroot, dest, 0755, NULL);
+    make_parents(r, op);
+    cleanup_fd int dest_fd = ensure_dir(r->newroot, op->dest, 0755, 0755);
     if (dest_fd < 0)
-        die_errno("Can't mkdir %s", dest);
+        die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs(type, opts, attr);
-    if (fs < 0)
-        die_errno("Can't mount %s on %s", type, dest);
-    attach(fs, dest_fd, type, dest);
+    if (fs < 0 || attach(fs, dest_fd) < 0)
+        die_errno("Can't mount %s on %s", type, NEWROOT_PATH(op->dest));
     refresh_newroot(r, dest_fd);
 }
 
-static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const char *what)
+/* Binds the tree at src_fd on the op's destination, made a directory or a file to match it. */
+static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const char *src_name)
 {
     struct stat st;
     if (fstat(src_fd, &st) < 0)
-        die_errno("Can't stat %s", what);
-    cleanup_fd int dest_fd = S_ISDIR(st.st_mode) ? ensure_dir(r->newroot, op->dest, 0755, NULL)
-                                                 : ensure_file(r->newroot, op->dest, 0444);
+        die_errno("Can't get type of source %s", src_name);
+    make_parents(r, op);
+    bool dir = S_ISDIR(st.st_mode);
+    cleanup_fd int dest_fd =
+        dir ? ensure_dir(r->newroot, op->dest, 0755, 0755) : ensure_file(r->newroot, op->dest, 0444);
     if (dest_fd < 0)
-        die_errno("Can't create %s %s", S_ISDIR(st.st_mode) ? "dir" : "file", op->dest);
+        die_errno(dir ? "Can't mkdir %s" : "Can't create file at %s", op->dest);
     unsigned attr = SBX_MOUNT_ATTR_NOSUID;
     if (!(op->flags & OPF_DEV))
         attr |= SBX_MOUNT_ATTR_NODEV;
     if (op->flags & OPF_RO)
         attr |= SBX_MOUNT_ATTR_RDONLY;
     cleanup_fd int tree = clone_tree(src_fd, attr);
-    if (tree < 0)
-        die_errno("Can't bind mount %s on %s", what, op->dest);
-    attach(tree, dest_fd, what, op->dest);
+    if (tree < 0 || attach(tree, dest_fd) < 0)
+        die_errno("Can't bind mount %s on %s: Unable to mount source on destination", src_name,
+                  NEWROOT_PATH(op->dest));
     refresh_newroot(r, dest_fd);
 }
 
@@ -219,90 +273,117 @@ static void op_bind(struct root *r, const struct op *op)
 {
     cleanup_fd int src = open_in(r->oldroot, op->src, O_PATH);
     if (src < 0) {
-        if ((op->flags & OPF_TRY) && (errno == ENOENT || errno == EACCES))
+        if ((op->flags & OPF_TRY) && errno == ENOENT)
             return;
         die_errno("Can't find source path %s", op->src);
     }
-    bind_fd_at(r, src, op, op->src);
+    bind_fd_at(r, src, op, OLDROOT_PATH(op->src));
 }
 
 static void op_remount_ro(struct root *r, const struct op *op)
 {
+    make_parents(r, op);
     cleanup_fd int fd = open_in(r->newroot, op->dest, O_PATH);
-    struct sbx_mount_attr ma = { .attr_set = SBX_MOUNT_ATTR_RDONLY };
+    struct sbx_mount_attr ma = {.attr_set =
+                                    SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV};
     if (fd < 0 || sbx_mount_setattr(fd, "", SBX_AT_EMPTY_PATH, &ma) < 0)
-        die_errno("Can't remount readonly on %s", op->dest);
+        die_errno("Can't remount readonly on %s", NEWROOT_PATH(op->dest));
 }
 
-/* Parts of procfs that write to the whole machine; read-only even where our capabilities would allow more. */
-static const char *const proc_covered[] = { "sys", "sysrq-trigger", "irq", "bus" };
+/* Parts of procfs that act on the whole machine: read-only wherever they would be writable. */
+static const char *const proc_covered[] = {"sys", "sysrq-trigger", "irq", "bus"};
 
-static void op_proc(struct root *r, const struct op *op)
+static void cover_proc(struct root *r, const struct op *op)
 {
-    mount_fs_at(r, "proc", NULL, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC,
-                op->dest);
     cleanup_fd int proc = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
     if (proc < 0)
-        die_errno("Can't open %s", op->dest);
+        die_errno("Can't open %s", NEWROOT_PATH(op->dest));
     for (size_t i = 0; i < sizeof proc_covered / sizeof proc_covered[0]; i++) {
-        cleanup_fd int fd = openat(proc, proc_covered[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        cleanup_fd int tree = clone_tree(fd, SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID |
-                                                 SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC);
-        if (tree < 0)
-            die_errno("Can't remount readonly on %s/%s", op->dest, proc_covered[i]);
-        attach(tree, fd, proc_covered[i], op->dest);
+        const char *name = proc_covered[i];
+        if (faccessat(proc, name, W_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == EACCES || errno == ENOENT || errno == EROFS)
+                continue;
+            die_errno("Can't access %s/%s", NEWROOT_PATH(op->dest), name);
+        }
+        cleanup_fd int fd = openat(proc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_fd int tree =
+            fd < 0 ? -1
+                   : clone_tree(fd, SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+        if (tree < 0 || attach(tree, fd) < 0)
+            die_errno("Can't remount readonly on %s/%s", NEWROOT_PATH(op->dest), name);
     }
 }
 
-static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+/* A pid namespace of our own gets a procfs of its own; without one, a fresh procfs would show the host's
+ * pids, and a user namespace may not mount that (proc(5)): bind the host's /proc instead, as bwrap does. */
+static void op_proc(struct root *r, const struct op *op)
+{
+    if (r->new_pidns) {
+        mount_fs_at(r, op, "proc", NULL,
+                    SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC);
+    } else {
+        cleanup_fd int src = open_in(r->oldroot, "proc", O_PATH | O_DIRECTORY);
+        if (src < 0)
+            die_errno("Can't find source path /proc");
+        bind_fd_at(r, src, op, "/oldroot/proc");
+    }
+    cover_proc(r, op);
+}
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 static const char *const dev_links[][2] = {
-    { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-    { "fd", "/proc/self/fd" },      { "core", "/proc/kcore" },       { "ptmx", "pts/ptmx" },
+    {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+    {"fd", "/proc/self/fd"},      {"core", "/proc/kcore"},
 };
 
+/* An empty file name in devfd with the host's device host_path bound on it, devices allowed. */
 static void bind_dev_node(struct root *r, int devfd, const char *name, const char *host_path,
                           const char *dest)
 {
-    cleanup_fd int src = open_in(r->oldroot, host_path, O_PATH);
-    if (src < 0)
-        die_errno("Can't find source path /%s", rel(host_path));
     cleanup_fd int node = open_child_nofollow(devfd, name, O_CREAT | O_EXCL | O_WRONLY, 0444);
     if (node < 0)
-        die_errno("Can't create file at %s/%s", dest, name);
-    cleanup_fd int tree = clone_tree(src, SBX_MOUNT_ATTR_NOSUID);
-    if (tree < 0)
-        die_errno("Can't bind mount /%s on %s/%s", rel(host_path), dest, name);
-    attach(tree, node, host_path, dest);
+        die_errno("Can't create file %s/%s", dest, name);
+    cleanup_fd int src = open_in(r->oldroot, host_path, O_PATH);
+    cleanup_fd int tree = src < 0 ? -1 : clone_tree(src, SBX_MOUNT_ATTR_NOSUID);
+    if (tree < 0 || attach(tree, node) < 0)
+        die_errno("Can't bind mount %s on %s/%s", OLDROOT_PATH(host_path), NEWROOT_PATH(dest), name);
+}
+
+static void mount_devpts(int dev, const char *dest)
+{
+    /* A private instance (newinstance is the default since Linux 4.7); ptmxmode=0666 because our /dev/ptmx is
+     * a symlink to its ptmx, as devpts(5) describes for containers. */
+    if (mkdirat(dev, "pts", 0755) < 0)
+        die_errno("Can't create %s/devpts", dest);
+    cleanup_fd int pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_fd int fs = new_fs("devpts", (const char *const[]){"ptmxmode", "0666", "mode", "620", NULL},
+                               SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC);
+    if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
+        die_errno("Can't mount devpts on %s/pts", NEWROOT_PATH(dest));
+    if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+        die_errno("Can't make symlink at %s/ptmx", dest);
 }
 
 static void op_dev(struct root *r, const struct op *op)
 {
     const char *dest = op->dest;
-    mount_fs_at(r, "tmpfs", (const char *const[]){ "mode", "0755", NULL },
-                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV, dest);
+    mount_fs_at(r, op, "tmpfs", (const char *const[]){"mode", "0755", NULL},
+                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
     cleanup_fd int dev = open_in(r->newroot, dest, O_PATH | O_DIRECTORY);
     if (dev < 0)
-        die_errno("Can't open %s", dest);
+        die_errno("Can't open %s", NEWROOT_PATH(dest));
     for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
         char host_path[32];
-        snprintf(host_path, sizeof host_path, "dev/%s", dev_nodes[i]);
+        snprintf(host_path, sizeof host_path, "/dev/%s", dev_nodes[i]);
         bind_dev_node(r, dev, dev_nodes[i], host_path, dest);
     }
     for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
         if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0)
             die_errno("Can't create symlink %s/%s", dest, dev_links[i][0]);
-    if (mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "pts", 0755) < 0)
-        die_errno("Can't create directories in %s", dest);
-    cleanup_fd int pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    /* A private devpts instance (newinstance is the default since Linux 4.7); ptmxmode=0666 because our
-     * /dev/ptmx is a symlink to it, as devpts(5) suggests for containers. */
-    cleanup_fd int fs = new_fs("devpts", (const char *const[]){ "ptmxmode", "0666", "mode", "620", NULL },
-                               SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC);
-    if (pts < 0 || fs < 0)
-        die_errno("Can't mount devpts on %s/pts", dest);
-    attach(fs, pts, "devpts", dest);
+    if (mkdirat(dev, "shm", 0755) < 0)
+        die_errno("Can't create %s/shm", dest);
+    mount_devpts(dev, dest);
+    /* the terminal on our stdout, so that the command's /dev/console works as it does on a real system */
     if (r->host->tty)
         bind_dev_node(r, dev, "console", r->host->tty, dest);
 }
@@ -310,80 +391,77 @@ static void op_dev(struct root *r, const struct op *op)
 static void op_tmpfs(struct root *r, const struct op *op)
 {
     char mode[16], size[32];
-    snprintf(mode, sizeof mode, "%04o", (op->flags & OPF_PERMS) ? (unsigned)op->perms : 0755u);
+    snprintf(mode, sizeof mode, "%#o", (unsigned)op_mode(op));
     snprintf(size, sizeof size, "%llu", op->size);
-    const char *const opts[] = { "mode", mode, op->size ? "size" : NULL, size, NULL };
-    mount_fs_at(r, "tmpfs", opts, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV, op->dest);
+    const char *const opts[] = {"mode", mode, op->size ? "size" : NULL, size, NULL};
+    mount_fs_at(r, op, "tmpfs", opts, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
 }
 
 static void op_mqueue(struct root *r, const struct op *op)
 {
-    mount_fs_at(r, "mqueue", NULL, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC,
-                op->dest);
+    mount_fs_at(r, op, "mqueue", NULL, 0);
 }
 
 static void op_dir(struct root *r, const struct op *op)
 {
-    bool created = false;
-    mode_t mode = (op->flags & OPF_PERMS) ? op->perms : 0755;
-    cleanup_fd int fd = ensure_dir(r->newroot, op->dest, mode, &created);
+    make_parents(r, op);
+    cleanup_fd int fd = ensure_dir(r->newroot, op->dest, op_mode(op), 0755);
     if (fd < 0)
         die_errno("Can't mkdir %s", op->dest);
-}
-
-/* Writes the data of fd into a new file name in dirfd, with mode; returns the file's fd. */
-static int write_data_file(int dirfd, const char *name, mode_t mode, int data_fd, const char *dest)
-{
-    int fd = open_child_nofollow(dirfd, name, O_CREAT | O_TRUNC | O_WRONLY, mode);
-    if (fd < 0)
-        die_errno("Can't create file at %s", dest);
-    if (copy_fd(data_fd, fd) < 0)
-        die_errno("Can't write data to file %s", dest);
-    if (fchmod(fd, mode) < 0)
-        die_errno("Can't chmod file %s", dest);
-    return fd;
 }
 
 static void op_file(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = ensure_parent(r->newroot, op->dest, buf, sizeof buf, &last);
-    if (pfd < 0)
-        die_errno("Can't create file at %s", op->dest);
+    make_parents(r, op);
+    cleanup_fd int pfd = open_parent(r->newroot, op->dest, buf, sizeof buf, &last);
+    /* like creat(2): an existing file is truncated and keeps its mode; never through a symlink */
     cleanup_fd int fd =
-        write_data_file(pfd, last, (op->flags & OPF_PERMS) ? op->perms : 0666, op->fd, op->dest);
+        pfd < 0 ? -1 : open_child_nofollow(pfd, last, O_CREAT | O_TRUNC | O_WRONLY, op_mode(op));
+    if (fd < 0)
+        die_errno("Can't create file %s", op->dest);
+    if (copy_fd(op->fd, fd) < 0)
+        die_errno("Can't write data to file %s", op->dest);
+    close(op->fd); /* consumed: the command does not get it */
 }
 
 static void op_bind_data(struct root *r, const struct op *op)
 {
     char name[32];
-    snprintf(name, sizeof name, "data-%u", r->n_data++);
-    cleanup_fd int fd =
-        write_data_file(r->base, name, (op->flags & OPF_PERMS) ? op->perms : 0600, op->fd, op->dest);
-    bind_fd_at(r, fd, op, op->dest);
+    snprintf(name, sizeof name, "bindfile%u", r->n_data++);
+    cleanup_fd int fd = open_child_nofollow(r->base, name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd < 0)
+        die_errno("Can't create tmpfile for %s", op->dest);
+    if (fchmod(fd, op_mode(op)) < 0)
+        die_errno("Can't set mode %#o on file to be used for %s", (unsigned)op_mode(op), op->dest);
+    if (copy_fd(op->fd, fd) < 0)
+        die_errno("Can't write data to file %s", op->dest);
+    close(op->fd);
+    bind_fd_at(r, fd, op, name);
 }
 
 static void op_symlink(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX], target[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = ensure_parent(r->newroot, op->dest, buf, sizeof buf, &last);
+    make_parents(r, op);
+    cleanup_fd int pfd = open_parent(r->newroot, op->dest, buf, sizeof buf, &last);
     if (pfd < 0)
         die_errno("Can't make symlink at %s", op->dest);
     if (symlinkat(op->src, pfd, last) == 0)
         return;
-    int saved = errno;
-    /* An identical symlink already there is not an error: it is what was asked for. */
+    if (errno != EEXIST)
+        die_errno("Can't make symlink at %s", op->dest);
+    /* An identical symlink already there is what was asked for (bwrap 0.11). */
     ssize_t n = readlinkat(pfd, last, target, sizeof target - 1);
-    if (saved == EEXIST && n >= 0) {
-        target[n] = '\0';
-        if (strcmp(target, op->src) == 0)
-            return;
+    if (n < 0 && errno == EINVAL)
+        die("Can't make symlink at %s: destination exists and is not a symlink", op->dest);
+    if (n < 0)
+        die_errno("Can't make symlink at %s: destination exists, and cannot read symlink target", op->dest);
+    target[n] = '\0';
+    if (strcmp(target, op->src) != 0)
         die("Can't make symlink at %s: existing destination is %s", op->dest, target);
-    }
-    errno = saved;
-    die_errno("Can't make symlink at %s", op->dest);
 }
 
 static void op_chmod(struct root *r, const struct op *op)
@@ -393,7 +471,7 @@ static void op_chmod(struct root *r, const struct op *op)
         die_errno("Can't chmod %#o %s", (unsigned)op->perms, op->dest);
     if (sbx_fchmodat2(fd, "", op->perms, SBX_AT_EMPTY_PATH) == 0)
         return;
-    /* Before Linux 6.6 an O_PATH fd is chmod-ed through its /proc link, the host's procfs being ours too. */
+    /* Before Linux 6.6 an O_PATH fd is chmod-ed through its /proc link; the host's procfs knows our pid. */
     char link[64];
     snprintf(link, sizeof link, "proc/self/fd/%d", fd);
     if (fchmodat(r->oldroot, link, op->perms, 0) < 0)
@@ -425,13 +503,13 @@ static void enter_base(struct root *r)
      */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         die_errno("Failed to make / slave");
-    cleanup_fd int base = new_fs("tmpfs", (const char *const[]){ "mode", "0755", NULL },
+    cleanup_fd int base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
                                  SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
     if (base < 0 || sbx_move_mount(base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die_errno("Failed to mount tmpfs on /tmp");
     if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
         die_errno("Failed to prepare the new root");
-    cleanup_fd int nr = new_fs("tmpfs", (const char *const[]){ "mode", "0755", NULL },
+    cleanup_fd int nr = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
                                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
     if (nr < 0 || sbx_move_mount(nr, "", AT_FDCWD, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die_errno("Failed to mount the new root");
@@ -457,9 +535,9 @@ static void leave_base(struct root *r)
     close(r->newroot);
 }
 
-void setup_new_root(const struct plan *plan, const struct host *host)
+void setup_new_root(const struct plan *plan, const struct host *host, bool new_pidns)
 {
-    struct root r = { .host = host };
+    struct root r = {.host = host, .new_pidns = new_pidns};
     enter_base(&r);
     for (size_t i = 0; i < plan->n_ops; i++)
         op_fns[plan->ops[i].type](&r, &plan->ops[i]);

@@ -116,32 +116,19 @@ int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 
 int parse_octal_mode(const char *s, mode_t *out)
 {
-    unsigned long v = 0;
-    if (*s == '\0' || strlen(s) > 8) {
+    /* strtoul's syntax (leading blanks and a sign), as bwrap parses modes; bounded to 07777 */
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 8);
+    if (*s == '\0' || *end != '\0') {
         errno = EINVAL;
         return -1;
     }
-    for (; *s; s++) {
-        if (*s < '0' || *s > '7') {
-            errno = EINVAL;
-            return -1;
-        }
-        v = v * 8 + (unsigned long)(*s - '0');
-    }
-    if (v > 07777) {
+    if (errno == ERANGE || v > 07777) {
         errno = ERANGE;
         return -1;
     }
     *out = (mode_t)v;
-    return 0;
-}
-
-int parse_fd(const char *s, int *out)
-{
-    unsigned long long v;
-    if (parse_ulong(s, INT_MAX, &v) < 0)
-        return -1;
-    *out = (int)v;
     return 0;
 }
 

@@ -56,7 +56,6 @@ static inline void *steal_ptr(void *pp)
 /* Bounded parsers: return 0, or -1 with errno EINVAL (not a number) or ERANGE (out of bounds). */
 int parse_ulong(const char *s, unsigned long long max, unsigned long long *out);
 int parse_octal_mode(const char *s, mode_t *out);
-int parse_fd(const char *s, int *out);
 
 ssize_t write_all(int fd, const void *buf, size_t len);
 /* Reads all of fd into a fresh NUL-terminated buffer, at most max bytes; -1 with errno E2BIG past that. */
