@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
+#include "label.h"
+#include "seccomp.h"
 #include "utils.h"
 
 const char *program_name = "sandbox";
@@ -25,6 +28,8 @@ enum group {
     G_NAMESPACES,
     G_PROCESS,
     G_FILESYSTEM,
+    G_SECURITY,
+    G_SUPERVISION,
     N_GROUPS
 };
 
@@ -35,6 +40,7 @@ enum {
     SAY_ONE = 1u << 3, /* its missing-value message says "one argument", not "an argument" (bwrap's words) */
     WARN_REPEAT = 1u << 4, /* given twice, only the last counts: say so */
     ONCE = 1u << 5,        /* may not be given twice */
+    OVERLAY_SRC = 1u << 6, /* it is --overlay-src: pending layers wait for it too */
 };
 
 struct optdef {
@@ -46,10 +52,13 @@ struct optdef {
     unsigned long value; /* a CLONE_* flag, an op type, op flags or a field offset: the handler's to read */
     const char *metavar;
     const char *help;
+    const char *missing; /* bwrap's own words when values are missing, where they are not the usual ones */
 };
 
 static handler_fn h_help, h_version, h_args, h_unshare, h_unshare_all, h_share_net, h_uid, h_gid, h_string,
-    h_bool, h_clearenv, h_setenv, h_unsetenv, h_bind, h_dest, h_fd_dest, h_symlink, h_chmod, h_perms, h_size;
+    h_bool, h_clearenv, h_setenv, h_unsetenv, h_bind, h_dest, h_fd_dest, h_symlink, h_chmod, h_perms, h_size,
+    h_level_prefix, h_fd, h_lock_file, h_seccomp, h_add_seccomp, h_cap, h_label, h_bind_fd, h_overlay_src,
+    h_overlay;
 
 /* The low byte of clone flags is the exit signal, never a namespace: bit 0 marks the "-try" variants. */
 #define TRY_BIT          1ul
@@ -61,6 +70,8 @@ static const struct optdef optdefs[] = {
     {"--help", 0, G_GENERAL, 0, h_help, 0, "", "Show this list of options and exit"},
     {"--version", 0, G_GENERAL, 0, h_version, 0, "", "Show the version and the built-in features, then exit"},
     {"--args", 1, G_GENERAL, 0, h_args, 0, "FD", "Read more arguments, separated by NUL bytes, from FD"},
+    {"--level-prefix", 0, G_GENERAL, 0, h_level_prefix, 0, "",
+     "Start each message with a syslog level, <3> for errors, <4> for warnings"},
 
     {"--unshare-all", 0, G_NAMESPACES, 0, h_unshare_all, 0, "",
      "New namespaces of every kind (user and cgroup only where the kernel allows)"},
@@ -81,6 +92,16 @@ static const struct optdef optdefs[] = {
     {"--unshare-cgroup", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP, "", "New cgroup namespace"},
     {"--unshare-cgroup-try", 0, G_NAMESPACES, 0, h_unshare, CLONE_NEWCGROUP | TRY_BIT, "",
      "New cgroup namespace where the kernel offers one, else go on without"},
+    {"--userns", 1, G_NAMESPACES, WARN_REPEAT, h_fd, FIELD(userns_fd), "FD",
+     "Enter the user namespace FD instead of creating one"},
+    {"--userns2", 1, G_NAMESPACES, WARN_REPEAT, h_fd, FIELD(userns2_fd), "FD",
+     "Switch to the user namespace FD once setup is done (with --userns)"},
+    {"--disable-userns", 0, G_NAMESPACES, 0, h_bool, FIELD(disable_userns), "",
+     "Forbid the command to create user namespaces of its own"},
+    {"--assert-userns-disabled", 0, G_NAMESPACES, 0, h_bool, FIELD(assert_userns_disabled), "",
+     "Fail unless creating user namespaces is impossible inside"},
+    {"--pidns", 1, G_NAMESPACES, WARN_REPEAT, h_fd, FIELD(pidns_fd), "FD",
+     "Enter the pid namespace FD (the parent of a new one with --unshare-pid)"},
     {"--uid", 1, G_NAMESPACES, WARN_REPEAT, h_uid, 0, "UID",
      "Run the command as UID inside (needs a user namespace)"},
     {"--gid", 1, G_NAMESPACES, WARN_REPEAT, h_gid, 0, "GID",
@@ -130,9 +151,48 @@ static const struct optdef optdefs[] = {
      "As --bind-data, read-only"},
     {"--symlink", 2, G_FILESYSTEM, 0, h_symlink, 0, "SRC DEST", "Create DEST as a symlink to SRC"},
     {"--chmod", 2, G_FILESYSTEM, 0, h_chmod, 0, "OCTAL PATH", "Set the mode of the existing PATH"},
+    {"--bind-fd", 2, G_FILESYSTEM, 0, h_bind_fd, 0, "FD DEST",
+     "Mount the directory open as FD at DEST, writable", "--bind-fd takes two arguments"},
+    {"--ro-bind-fd", 2, G_FILESYSTEM, 0, h_bind_fd, OPF_RO, "FD DEST", "As --bind-fd, read-only",
+     "--bind-fd takes two arguments"},
+    {"--overlay-src", 1, G_FILESYSTEM, OVERLAY_SRC, h_overlay_src, 0, "SRC",
+     "Add the host's SRC as a lower layer of the next overlay",
+     "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or "
+     "--ro-overlay"},
+    {"--overlay", 3, G_FILESYSTEM, 0, h_overlay, 0, "RWSRC WORKDIR DEST",
+     "Mount an overlay of the layers at DEST, writes going to the host's RWSRC (WORKDIR: its work dir)"},
+    {"--tmp-overlay", 1, G_FILESYSTEM, 0, h_overlay, OPF_TMP, "DEST",
+     "Mount an overlay of the layers at DEST, writes going to a private tmpfs"},
+    {"--ro-overlay", 1, G_FILESYSTEM, 0, h_overlay, OPF_RO, "DEST",
+     "Mount a read-only overlay of the layers at DEST"},
     {"--perms", 1, G_FILESYSTEM, MODIFIER, h_perms, 0, "OCTAL",
      "Mode for the next --dir, --file, --tmpfs, --bind-data or --ro-bind-data"},
     {"--size", 1, G_FILESYSTEM, MODIFIER, h_size, 0, "BYTES", "Size limit for the next --tmpfs"},
+
+    {"--seccomp", 1, G_SECURITY, WARN_REPEAT, h_seccomp, 0, "FD",
+     "Load a seccomp program (classic BPF) from FD; not with --add-seccomp-fd"},
+    {"--add-seccomp-fd", 1, G_SECURITY, 0, h_add_seccomp, 0, "FD",
+     "Add a seccomp program from FD; repeatable, applied in order"},
+    {"--cap-add", 1, G_SECURITY, 0, h_cap, 1, "CAP",
+     "Keep capability CAP (a name like CAP_NET_ADMIN, or ALL)"},
+    {"--cap-drop", 1, G_SECURITY, 0, h_cap, 0, "CAP", "Drop capability CAP (or ALL) from what root keeps"},
+    {"--exec-label", 1, G_SECURITY, WARN_REPEAT, h_label, FIELD(exec_label), "LABEL",
+     "Run the command with the SELinux label LABEL"},
+    {"--file-label", 1, G_SECURITY, WARN_REPEAT, h_label, FIELD(file_label), "LABEL",
+     "Give the files setup creates the SELinux label LABEL"},
+
+    {"--info-fd", 1, G_SUPERVISION, WARN_REPEAT, h_fd, FIELD(info_fd), "FD",
+     "Write the child's pid and namespaces to FD as JSON"},
+    {"--json-status-fd", 1, G_SUPERVISION, WARN_REPEAT, h_fd, FIELD(json_status_fd), "FD",
+     "Write JSON status lines to FD: the start, then the exit code"},
+    {"--sync-fd", 1, G_SUPERVISION, WARN_REPEAT, h_fd, FIELD(sync_fd), "FD",
+     "Keep FD open as long as the sandbox runs"},
+    {"--block-fd", 1, G_SUPERVISION, WARN_REPEAT, h_fd, FIELD(block_fd), "FD",
+     "Wait for data (or EOF) on FD before running the command"},
+    {"--userns-block-fd", 1, G_SUPERVISION, WARN_REPEAT, h_fd, FIELD(userns_block_fd), "FD",
+     "Wait on FD while someone else writes the id maps (with --info-fd)"},
+    {"--lock-file", 1, G_SUPERVISION, 0, h_lock_file, 0, "DEST",
+     "Hold a read lock on DEST while the sandbox runs"},
 };
 
 #define N_OPTDEFS (sizeof optdefs / sizeof optdefs[0])
@@ -368,12 +428,103 @@ static void h_size(struct plan *plan, const struct optdef *def, char **args)
     plan->pending_size = true;
 }
 
+static void h_level_prefix(struct plan *plan, const struct optdef *def, char **args)
+{
+    (void)plan, (void)def, (void)args;
+    log_level_prefix = true;
+}
+
+static void h_fd(struct plan *plan, const struct optdef *def, char **args)
+{
+    *(int *)((char *)plan + def->value) = parse_fd_arg(args[0]);
+}
+
+#define PUSH(array, n, item)                                        \
+    do {                                                            \
+        (array) = xreallocarray((array), (n) + 1, sizeof *(array)); \
+        (array)[(n)++] = (item);                                    \
+    } while (0)
+
+static void h_lock_file(struct plan *plan, const struct optdef *def, char **args)
+{
+    (void)def;
+    PUSH(plan->lock_files, plan->n_lock_files, args[0]);
+}
+
+static void h_seccomp(struct plan *plan, const struct optdef *def, char **args)
+{
+    (void)def;
+    if (plan->n_seccomp)
+        die("--seccomp cannot be combined with --add-seccomp-fd");
+    plan->seccomp_fd = parse_fd_arg(args[0]);
+}
+
+static void h_add_seccomp(struct plan *plan, const struct optdef *def, char **args)
+{
+    (void)def;
+    if (plan->seccomp_fd >= 0)
+        die("--add-seccomp-fd cannot be combined with --seccomp");
+    PUSH(plan->seccomp, plan->n_seccomp, seccomp_read(parse_fd_arg(args[0])));
+}
+
+static void h_cap(struct plan *plan, const struct optdef *def, char **args)
+{
+    struct cap_op op = {.add = def->value != 0, .cap = -1};
+    if (strcasecmp(args[0], "ALL") != 0 && (op.cap = caps_from_name(args[0])) < 0)
+        die("unknown cap: %s", args[0]);
+    PUSH(plan->caps, plan->n_caps, op);
+}
+
+static void h_label(struct plan *plan, const struct optdef *def, char **args)
+{
+    int why = label_check(args[0]);
+    if (why == LABEL_UNSUPPORTED)
+        die("labeling not supported on this system");
+    if (why == LABEL_INVALID)
+        die_errno("invalid label %s", args[0]);
+    h_string(plan, def, args);
+}
+
+static void h_bind_fd(struct plan *plan, const struct optdef *def, char **args)
+{
+    int fd = parse_fd_arg(args[0]);
+    struct op *op = add_op(plan, OP_BIND);
+    op->flags |= OPF_FD | (unsigned)def->value;
+    op->fd = fd;
+    op->dest = args[1];
+}
+
+static void h_overlay_src(struct plan *plan, const struct optdef *def, char **args)
+{
+    (void)def;
+    PUSH(plan->pending_layers, plan->n_pending_layers, args[0]);
+}
+
+static void h_overlay(struct plan *plan, const struct optdef *def, char **args)
+{
+    size_t need = (def->value & OPF_RO) ? 2 : 1;
+    if (plan->n_pending_layers < need)
+        die("%s requires at least %s --overlay-src", def->name, need == 2 ? "two" : "one");
+    struct op *op = add_op(plan, OP_OVERLAY);
+    op->flags |= (unsigned)def->value;
+    op->layers = steal_ptr(&plan->pending_layers);
+    op->n_layers = plan->n_pending_layers;
+    plan->n_pending_layers = 0;
+    if (def->nargs == 3) {
+        op->src = args[0];
+        op->src2 = args[1];
+    }
+    op->dest = args[def->nargs - 1];
+}
+
 /* ---- the parser ---- */
 
 static const char *const arg_words[] = {"no", "one", "two", "three"};
 
 static NORETURN void die_missing_values(const struct optdef *def)
 {
+    if (def->missing)
+        die("%s", def->missing);
     if (def->nargs == 1 && !(def->flags & SAY_ONE))
         die("%s takes an argument", def->name);
     die("%s takes %s argument%s", def->name, arg_words[def->nargs], def->nargs > 1 ? "s" : "");
@@ -401,6 +552,12 @@ static void check_modifiers(const struct plan *plan, const struct optdef *def)
         die("--perms must be followed by an option that creates a file");
     if (plan->pending_size && !(def->flags & TAKES_SIZE))
         die("--size must be followed by --tmpfs");
+}
+
+static void check_layers(const struct plan *plan, const struct optdef *def)
+{
+    if (plan->n_pending_layers && !(def->flags & OVERLAY_SRC) && def->handle != h_overlay)
+        die("%s", lookup("--overlay-src")->missing);
 }
 
 static void h_args(struct plan *plan, const struct optdef *def, char **args)
@@ -456,6 +613,7 @@ static void parse_list(struct plan *plan, int argc, char **argv, bool top)
         note_repeat(def);
         check_modifiers(plan, def);
         def->handle(plan, def, argv + i + 1);
+        check_layers(plan, def);
         i += 1 + def->nargs;
     }
     /* As with bwrap, the command always comes from the command line: in --args data, "--" or the first
@@ -464,10 +622,19 @@ static void parse_list(struct plan *plan, int argc, char **argv, bool top)
         plan->argv = argv + i;
 }
 
+void plan_init(struct plan *plan)
+{
+    *plan = (struct plan){0};
+    plan->info_fd = plan->json_status_fd = plan->sync_fd = plan->block_fd = plan->userns_block_fd = -1;
+    plan->userns_fd = plan->userns2_fd = plan->pidns_fd = plan->seccomp_fd = -1;
+}
+
 void options_parse(struct plan *plan, int argc, char **argv)
 {
     memset(seen, 0, sizeof seen);
     parse_list(plan, argc, argv, true);
+    if (plan->n_pending_layers)
+        die("%s", lookup("--overlay-src")->missing);
 }
 
 /* ---- cross-option rules ---- */
@@ -475,15 +642,29 @@ void options_parse(struct plan *plan, int argc, char **argv)
 /* The checks run in bwrap's order, so that a command line with several faults gets bwrap's message. */
 void options_validate(struct plan *plan, const struct host_ids *ids)
 {
+    /* These look at --unshare-user as given, before it is implied (bwrap's order). */
+    bool asked_user = plan->unshare & CLONE_NEWUSER;
+    if (plan->userns_block_fd >= 0 && !asked_user)
+        die("--userns-block-fd requires --unshare-user");
+    if (plan->userns_block_fd >= 0 && plan->info_fd < 0)
+        die("--userns-block-fd requires --info-fd");
+    if (plan->userns_fd >= 0 && asked_user)
+        die("--userns not compatible --unshare-user");
+    if (plan->userns_fd >= 0 && (plan->unshare_try & CLONE_NEWUSER))
+        die("--userns not compatible --unshare-user-try");
+    if (plan->disable_userns && !asked_user)
+        die("--disable-userns requires --unshare-user");
+    if (plan->disable_userns && plan->userns_block_fd >= 0)
+        die("--disable-userns is not compatible with  --userns-block-fd");
     /* Without privileges nothing else works, so a user namespace is implied (as bwrap does when not setuid).
      */
-    if (ids->uid != 0)
+    if (ids->uid != 0 && plan->userns_fd < 0)
         plan->unshare |= CLONE_NEWUSER;
     if (!plan->argv || !plan->argv[0]) {
         options_print_usage(stderr);
         exit(1);
     }
-    bool userns = (plan->unshare | plan->unshare_try) & CLONE_NEWUSER;
+    bool userns = ((plan->unshare | plan->unshare_try) & CLONE_NEWUSER) || plan->userns_fd >= 0;
     if (plan->uid_set && plan->uid != ids->uid && !userns)
         die("Specifying --uid requires --unshare-user or --userns");
     if (plan->gid_set && plan->gid != ids->gid && !userns)
@@ -492,15 +673,16 @@ void options_validate(struct plan *plan, const struct host_ids *ids)
         die("Specifying --hostname requires --unshare-uts");
     if (plan->as_pid_1 && !(plan->unshare & CLONE_NEWPID))
         die("Specifying --as-pid-1 requires --unshare-pid");
+    if (plan->as_pid_1 && plan->n_lock_files)
+        die("Specifying --as-pid-1 and --lock-file is not permitted");
 }
 
 /* ---- --help: the same table, grouped ---- */
 
 static const char *const group_titles[N_GROUPS] = {
-    [G_GENERAL] = "General",
-    [G_NAMESPACES] = "Namespaces",
-    [G_PROCESS] = "Process",
-    [G_FILESYSTEM] = "Filesystem",
+    [G_GENERAL] = "General",   [G_NAMESPACES] = "Namespaces",
+    [G_PROCESS] = "Process",   [G_FILESYSTEM] = "Filesystem",
+    [G_SECURITY] = "Security", [G_SUPERVISION] = "Status and synchronisation",
 };
 
 void options_print_usage(FILE *out)

@@ -19,6 +19,8 @@ enum op_type {
     OP_BIND_DATA,  /* fd -> dest, perms, OPF_RO */
     OP_SYMLINK,    /* src is the link's target, dest the link */
     OP_CHMOD,      /* dest, perms */
+    OP_OVERLAY,    /* overlay of srcs (the first given is the lowest) on dest; src: upper dir, src2: work dir;
+                    * no upper: OPF_TMP gives a tmpfs one, else read-only */
 };
 
 enum {
@@ -26,16 +28,32 @@ enum {
     OPF_DEV = 1u << 1,
     OPF_TRY = 1u << 2,
     OPF_PERMS = 1u << 3, /* perms was given with --perms (or by --chmod) */
+    OPF_FD = 1u << 4,    /* OP_BIND: the source is the fd, not a path */
+    OPF_TMP = 1u << 5,   /* OP_OVERLAY: a private tmpfs upper layer */
 };
 
 struct op {
     enum op_type type;
     unsigned flags;
-    const char *src;
+    const char *src, *src2;
     const char *dest;
     int fd;
     mode_t perms;
     unsigned long long size; /* 0: none given */
+    const char **layers;     /* OP_OVERLAY: the lower layers, bottom first */
+    size_t n_layers;
+};
+
+/* --cap-add / --cap-drop, in order; cap < 0 means ALL */
+struct cap_op {
+    bool add;
+    int cap;
+};
+
+/* a seccomp program read at parse time (--add-seccomp-fd) */
+struct bpf_prog {
+    void *insns;
+    size_t len; /* in bytes, a multiple of 8 */
 };
 
 /* Environment edits, applied in order to the caller's environment (or an empty one after --clearenv). */
@@ -62,18 +80,34 @@ struct plan {
     const char *argv0;
     bool die_with_parent, new_session, as_pid_1;
 
+    /* fds given by the caller; -1 when not given */
+    int info_fd, json_status_fd, sync_fd, block_fd, userns_block_fd, userns_fd, userns2_fd, pidns_fd;
+    int seccomp_fd;           /* --seccomp: read in the child, just before exec */
+    struct bpf_prog *seccomp; /* --add-seccomp-fd, in order */
+    size_t n_seccomp;
+    const char **lock_files;
+    size_t n_lock_files;
+    struct cap_op *caps;
+    size_t n_caps;
+    bool disable_userns, assert_userns_disabled;
+    const char *exec_label, *file_label;
+
     char **argv; /* the command and its arguments, NULL-terminated */
 
     /* parse state: modifiers waiting for the op they apply to */
     bool pending_perms, pending_size;
     mode_t next_perms;
     unsigned long long next_size;
+    const char **pending_layers; /* --overlay-src given, waiting for their overlay */
+    size_t n_pending_layers;
     size_t n_args;       /* arguments seen so far, from argv and --args together */
     unsigned args_depth; /* --args nesting */
 };
 
 /* Arguments at most, counting those read with --args; keeps memory bounded (see README). */
 #define MAX_ARGS 200000
+/* A seccomp program holds at most BPF_MAXINSNS (4096) instructions of 8 bytes. */
+#define MAX_BPF_BYTES (4096 * 8)
 
 struct host_ids {
     uid_t uid;
@@ -82,6 +116,7 @@ struct host_ids {
 
 extern const char *program_name; /* for the usage line: argv[0] as invoked */
 
+void plan_init(struct plan *plan);
 void options_parse(struct plan *plan, int argc, char **argv);
 /* Cross-option rules, checked once over the whole plan, given the caller's real ids. */
 void options_validate(struct plan *plan, const struct host_ids *ids);

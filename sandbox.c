@@ -1,6 +1,6 @@
-/* sandbox.c: the story of one run. Parse the command line into a plan, validate it, then act: a child in
- * new namespaces maps its ids, builds its root, drops its privileges and becomes the command, while we wait
- * for it, forward signals to it and exit with its status. */
+/* sandbox.c: the story of one run. Parse the command line into a plan, validate it, then act: a child in new
+ * namespaces builds its root, drops its privileges and becomes the command (under a small reaper when it
+ * needs one), while we give it its id maps, report on it, forward signals to it and exit with its status. */
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/capability.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,15 +16,30 @@
 
 #include "caps.h"
 #include "env.h"
+#include "label.h"
 #include "net.h"
 #include "options.h"
 #include "pid1.h"
+#include "seccomp.h"
 #include "setup.h"
+#include "status.h"
 #include "syscalls.h"
 #include "userns.h"
 #include "utils.h"
 
 extern char **environ;
+
+/* Everything one run decides before it forks, shared by the parent and the child. */
+struct run {
+    struct plan plan;
+    struct host host;
+    unsigned long ns;   /* CLONE_* flags of the namespaces we create */
+    uint64_t keep_caps; /* what the command keeps */
+    bool skip_capset;   /* real root asked for nothing: keep what it has */
+    bool reaper;        /* a process of ours stays as the command's parent inside */
+    int go[2];          /* parent -> child: the maps are written, go on */
+    int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed */
+};
 
 /* We are built to gain nothing from exec: a setuid, setgid or file-capability binary would hand the caller's
  * choice of mounts to a privileged process. AT_SECURE is the kernel's own word that this exec raised
@@ -34,21 +49,15 @@ static void refuse_elevated(void)
     if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid())
         die("refusing to run setuid, setgid or with file capabilities: sandbox needs no privileges");
     /* capabilities without root and without AT_SECURE: inherited ambient ones, or an old file-caps setup */
-    cap_t caps = cap_get_proc();
-    bool any = false;
-    for (cap_value_t c = 0; caps && getuid() != 0 && c <= CAP_LAST_CAP; c++) {
-        cap_flag_value_t v = CAP_CLEAR;
-        any |= cap_get_flag(caps, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET;
-    }
-    cap_free(caps);
-    if (any)
+    if (getuid() != 0 && caps_requested(NULL, 0, true) != 0)
         die("Unexpected capabilities but not setuid, old file caps config?");
 }
 
 static struct host host_facts(void)
 {
     struct host h = {.uid = getuid(), .gid = getgid()};
-    h.cwd = getcwd(NULL, 0);
+    /* $PWD when it names the cwd, as the caller's shell shows it, else the physical path */
+    h.cwd = get_current_dir_name();
     h.tty = isatty(STDOUT_FILENO) ? ttyname(STDOUT_FILENO) : NULL;
     if (h.tty)
         h.tty = xstrdup(h.tty);
@@ -62,30 +71,73 @@ static bool kernel_has_ns(const char *name)
     return access(path, F_OK) == 0;
 }
 
+/* bwrap's test for --unshare-user-try: the kernel has user namespaces and they are not switched off. */
+static bool userns_available(void)
+{
+    char buf[8] = "";
+    FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
+    bool off = f && fgets(buf, sizeof buf, f) && strcmp(buf, "0\n") == 0;
+    if (f)
+        fclose(f);
+    return kernel_has_ns("user") && !off;
+}
+
 /* The namespaces to create: the required ones, and each "-try" one the kernel offers. */
 static unsigned long namespaces_of(const struct plan *plan)
 {
     unsigned long flags = plan->unshare;
-    if ((plan->unshare_try & CLONE_NEWUSER) && kernel_has_ns("user"))
+    if ((plan->unshare_try & CLONE_NEWUSER) && plan->userns_fd < 0 && userns_available())
         flags |= CLONE_NEWUSER;
     if ((plan->unshare_try & CLONE_NEWCGROUP) && kernel_has_ns("cgroup"))
         flags |= CLONE_NEWCGROUP;
+    if ((flags & CLONE_NEWCGROUP) && !kernel_has_ns("cgroup"))
+        die("Cannot create new cgroup namespace because the kernel does not support it");
     /* without a mount namespace of our own there is nowhere to build the root */
     return flags | CLONE_NEWNS;
 }
 
-static pid_t spawn(unsigned long flags)
+static void decide(struct run *run)
 {
-    struct sbx_clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+    const struct plan *plan = &run->plan;
+    run->ns = namespaces_of(plan);
+    run->keep_caps = caps_requested(plan->caps, plan->n_caps, run->host.uid == 0);
+    run->skip_capset = run->host.uid == 0 && plan->n_caps == 0;
+    run->reaper = !plan->as_pid_1 && ((run->ns & CLONE_NEWPID) || plan->n_lock_files || plan->sync_fd >= 0);
+}
+
+/* Joins the namespaces the caller handed us: the children we clone are born in them. */
+static void join_given_namespaces(const struct plan *plan)
+{
+    if (plan->userns_fd >= 0 && setns(plan->userns_fd, CLONE_NEWUSER) < 0) {
+        if (errno == EINVAL)
+            die("Joining the specified user namespace failed, it might not be a descendant of the current "
+                "user "
+                "namespace.");
+        die_errno("Joining specified user namespace failed");
+    }
+    if (plan->pidns_fd >= 0 && setns(plan->pidns_fd, CLONE_NEWPID) < 0)
+        die_errno("Setting pidns failed");
+}
+
+static pid_t spawn(const struct run *run)
+{
+    struct sbx_clone_args args = {.flags = run->ns, .exit_signal = SIGCHLD};
     long pid = sbx_clone3(&args);
     if (pid < 0 && errno == ENOSYS) /* clone3 filtered, as some container runtimes do: the old call */
-        pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-    if (pid < 0) {
-        if (errno == EPERM || errno == ENOSPC || errno == EUSERS)
-            die_errno("Creating new namespace failed");
-        die_errno("Creating new namespace failed");
-    }
-    return (pid_t)pid;
+        pid = syscall(SYS_clone, run->ns | SIGCHLD, 0, 0, 0, 0);
+    if (pid >= 0)
+        return (pid_t)pid;
+    if ((run->ns & CLONE_NEWUSER) && errno == EINVAL)
+        die("Creating new namespace failed, likely because the kernel does not support user namespaces.  "
+            "sandbox must be installed setuid on such systems.");
+    if ((run->ns & CLONE_NEWUSER) && errno == EPERM)
+        die("No permissions to create a new namespace, likely because the kernel does not allow "
+            "non-privileged user namespaces. On e.g. debian this can be enabled with "
+            "'sysctl kernel.unprivileged_userns_clone=1'.");
+    if (errno == ENOSPC)
+        die("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded "
+            "(ENOSPC)");
+    die_errno("Creating new namespace failed");
 }
 
 static struct env *command_env(const struct plan *plan)
@@ -117,81 +169,212 @@ static void enter_cwd(const struct plan *plan, const struct host *host, struct e
     env_set(env, "PWD", cwd);
 }
 
-static NORETURN void exec_command(const struct plan *plan, char **envp)
+static void wait_fd(int fd)
 {
+    char c;
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    close(fd);
+}
+
+/* ---- the parent ---- */
+
+/* Our half of starting the child: tell the supervisor about it, give it its id maps, then the word to go on.
+ */
+static void release_child(struct run *run, pid_t child)
+{
+    const struct plan *plan = &run->plan;
+    if (plan->info_fd >= 0) {
+        status_write_info(plan->info_fd, child, run->ns);
+        close(plan->info_fd);
+    }
+    if (plan->json_status_fd >= 0)
+        status_write_start(plan->json_status_fd, child, run->ns);
+    if (plan->userns_block_fd >= 0) /* someone else (newuidmap) writes the maps meanwhile */
+        wait_fd(plan->userns_block_fd);
+    else if (run->ns & CLONE_NEWUSER) {
+        uid_t uid = plan->uid_set ? plan->uid : run->host.uid;
+        gid_t gid = plan->gid_set ? plan->gid : run->host.gid;
+        char path[32];
+        snprintf(path, sizeof path, "/proc/%d", (int)child);
+        cleanup_fd int piddir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (piddir < 0)
+            die_errno("open %s failed", path);
+        userns_write_maps(piddir, uid, run->host.uid, gid, run->host.gid, run->host.uid != 0);
+    }
+    if (write_all(run->go[1], "", 1) < 0)
+        die_errno("Can't start the sandbox");
+    close(run->go[1]);
+}
+
+/* The exit-code document exists only for a command that really ran: exactly one byte came before exec. */
+static void report_exit(struct run *run, int status)
+{
+    if (run->plan.json_status_fd < 0)
+        return;
+    char buf[2];
+    ssize_t n, total = 0;
+    while ((n = read(run->ran[0], buf + total, (size_t)(2 - total))) > 0 && (total += n) < 2)
+        ;
+    if (total == 1)
+        status_write_exit(run->plan.json_status_fd, status);
+    close(run->plan.json_status_fd);
+}
+
+/* ---- the child ---- */
+
+/* The child's half: nothing may run in the new namespaces before the maps exist. */
+static void wait_for_parent(struct run *run)
+{
+    char c;
+    ssize_t n;
+    close(run->go[1]);
+    close(run->ran[0]);
+    while ((n = read(run->go[0], &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (n != 1) /* the parent failed and has said why */
+        _exit(1);
+    close(run->go[0]);
+    /* the supervisor's fds are the parent's business only */
+    if (run->plan.info_fd >= 0)
+        close(run->plan.info_fd);
+    if (run->plan.json_status_fd >= 0)
+        close(run->plan.json_status_fd);
+}
+
+/* With --userns the ids come from the namespace given: become the asked-for ones, as bwrap does. */
+static void switch_ids(const struct run *run)
+{
+    const struct plan *plan = &run->plan;
+    if (plan->userns_fd < 0)
+        return;
+    if (plan->uid_set && plan->uid != run->host.uid && setuid(plan->uid) < 0)
+        die_errno("unable to switch to uid %d", (int)plan->uid);
+    if (plan->gid_set && plan->gid != run->host.gid && setgid(plan->gid) < 0)
+        die_errno("unable to switch to gid %d", (int)plan->gid);
+}
+
+/* --disable-userns: a limit of 1 in our user namespace, then a nested one of which we hold no capability over
+ * that limit, so the command can neither create a user namespace nor raise the limit again. */
+static void disable_userns(int proc, const struct run *run)
+{
+    uid_t uid = run->plan.uid_set ? run->plan.uid : run->host.uid;
+    gid_t gid = run->plan.gid_set ? run->plan.gid : run->host.gid;
+    cleanup_fd int fd = openat(proc, "sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        die_errno("cannot open /proc/sys/user/max_user_namespaces");
+    if (write_all(fd, "1", 1) < 0)
+        die_errno("sysctl user.max_user_namespaces = 1");
+    if (unshare(CLONE_NEWUSER) < 0)
+        die_errno("unshare user ns");
+    cleanup_fd int self = openat(proc, "self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (self < 0)
+        die_errno("open /proc/self failed");
+    userns_write_maps(self, uid, uid, gid, gid, true);
+}
+
+static void assert_userns_disabled(void)
+{
+    if (unshare(CLONE_NEWUSER) == 0)
+        die("creation of new user namespaces was not disabled as requested");
+}
+
+/* The last steps of the process that becomes the command. */
+static NORETURN void exec_command(struct run *run, char **envp)
+{
+    struct plan *plan = &run->plan;
     pid1_restore_signals();
+    if (plan->sync_fd >= 0 && run->reaper)
+        close(plan->sync_fd);
     if (plan->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
-    if (plan->new_session && setsid() < 0)
-        die_errno("setsid");
+    caps_raise_ambient(run->keep_caps);
+    if (label_exec(plan->exec_label) < 0)
+        die_errno("label_exec %s", plan->argv[0]);
+    seccomp_install(plan->seccomp, plan->n_seccomp);
+    (void)write_all(run->ran[1], "", 1);
     const char *file = plan->argv[0];
     if (plan->argv0)
         plan->argv[0] = (char *)plan->argv0;
     execvpe(file, plan->argv, envp);
+    int saved = errno;
+    (void)write_all(run->ran[1], "", 1);
+    errno = saved;
     die_errno("execvp %s", file);
 }
 
-/* The parent's half of starting the child: its id maps, then the word to go on. */
-static void release_child(const struct plan *plan, const struct host *host, unsigned long flags, pid_t child,
-                          int go_fd)
+/* The reaper takes the lock files (opened inside the sandbox, read-locked for as long as it lives). */
+static void take_locks(const struct plan *plan)
 {
-    if (flags & CLONE_NEWUSER) {
-        uid_t uid = plan->uid_set ? plan->uid : host->uid;
-        gid_t gid = plan->gid_set ? plan->gid : host->gid;
-        userns_write_maps(child, uid, host->uid, gid, host->gid, host->uid != 0);
+    for (size_t i = 0; i < plan->n_lock_files; i++) {
+        int fd = open(plan->lock_files[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            die_errno("Unable to open lock file %s", plan->lock_files[i]);
+        struct flock lock = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+        if (fcntl(fd, F_SETLK, &lock) < 0)
+            die_errno("Unable to lock file %s", plan->lock_files[i]);
     }
-    if (write_all(go_fd, "", 1) < 0)
-        die_errno("Can't start the sandbox");
-    close(go_fd);
 }
 
-/* The child's half: nothing may run in the new namespaces before the maps exist. */
-static void wait_for_parent(int go_fd)
+static NORETURN void run_child(struct run *run)
 {
-    char c;
-    ssize_t n;
-    while ((n = read(go_fd, &c, 1)) < 0 && errno == EINTR)
-        ;
-    if (n != 1) /* the parent failed and has said why */
-        _exit(1);
-    close(go_fd);
-}
-
-static NORETURN void run_child(const struct plan *plan, const struct host *host, unsigned long flags)
-{
+    struct plan *plan = &run->plan;
+    wait_for_parent(run);
+    switch_ids(run);
+    cleanup_fd int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (proc < 0)
+        die_errno("Can't open /proc");
+    if (run->ns & CLONE_NEWNET)
+        net_loopback_up();
+    if (label_create_files(plan->file_label) < 0)
+        die_errno("--file-label setup failed");
     /* Modes of what setup creates are exactly those asked for; the command gets the caller's umask back. */
     mode_t umask_saved = umask(0);
-    setup_new_root(plan, host, flags & CLONE_NEWPID);
+    setup_new_root(plan, &run->host, run->ns & CLONE_NEWPID);
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         die_errno("Can't set hostname to %s", plan->hostname);
-    if (flags & CLONE_NEWNET)
-        net_loopback_up();
-
-    struct env *env = command_env(plan);
-    enter_cwd(plan, host, env);
-    char **envp = env_finish(env);
-
-    /* Real root running a command as uid 0 keeps root's capabilities, as with bwrap. */
-    bool uid0 = !(plan->uid_set && plan->uid != 0);
-    caps_apply(host->uid == 0 && uid0);
+    if (plan->userns2_fd >= 0 && setns(plan->userns2_fd, CLONE_NEWUSER) < 0)
+        die_errno("Setting userns2 failed");
+    if (plan->disable_userns)
+        disable_userns(proc, run);
+    if (plan->disable_userns || plan->assert_userns_disabled)
+        assert_userns_disabled();
+    caps_apply(run->keep_caps, run->ns & CLONE_NEWUSER || plan->userns_fd >= 0, run->skip_capset);
+    if (plan->block_fd >= 0)
+        wait_fd(plan->block_fd);
+    if (plan->seccomp_fd >= 0) {
+        struct bpf_prog prog = seccomp_read(plan->seccomp_fd);
+        plan->seccomp = &prog;
+        plan->n_seccomp = 1;
+    }
     umask(umask_saved);
 
-    if ((flags & CLONE_NEWPID) && !plan->as_pid_1) {
-        pid_t cmd = fork();
-        if (cmd < 0)
-            die_errno("Can't fork");
-        if (cmd == 0)
-            exec_command(plan, envp);
-        caps_apply(false); /* the reaper needs none, even for root */
-        _exit(pid1_supervise(cmd, true, plan->new_session));
-    }
-    exec_command(plan, envp);
+    struct env *env = command_env(plan);
+    enter_cwd(plan, &run->host, env);
+    char **envp = env_finish(env);
+    if (plan->new_session && setsid() < 0)
+        die_errno("setsid");
+    if (!run->reaper)
+        exec_command(run, envp);
+    pid_t cmd = fork();
+    if (cmd < 0)
+        die_errno("Can't fork");
+    if (cmd == 0)
+        exec_command(run, envp);
+    close(run->ran[1]);
+    caps_drop_all(); /* the reaper needs none, even for root */
+    take_locks(plan);
+    if (plan->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die_errno("prctl");
+    seccomp_install(plan->seccomp, plan->n_seccomp);
+    _exit(pid1_supervise(cmd, true, plan->new_session));
 }
 
 int main(int argc, char **argv)
 {
+    struct run run = {0};
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
-        options_parse(&(struct plan){0}, 1, argv + 1);
+        options_parse(&run.plan, 1, argv + 1);
     /* A parent that ignores SIGCHLD would make our waits fail (bwrap 0.11.1 does the same). */
     signal(SIGCHLD, SIG_DFL);
     refuse_elevated();
@@ -204,27 +387,26 @@ int main(int argc, char **argv)
         options_print_usage(stderr);
         return 1;
     }
-    struct plan plan = {0};
-    options_parse(&plan, argc - 1, argv + 1);
-    struct host host = host_facts();
-    options_validate(&plan, &(struct host_ids){host.uid, host.gid});
 
-    unsigned long flags = namespaces_of(&plan);
-    if (plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    plan_init(&run.plan);
+    options_parse(&run.plan, argc - 1, argv + 1);
+    run.host = host_facts();
+    options_validate(&run.plan, &(struct host_ids){run.host.uid, run.host.gid});
+    decide(&run);
+
+    if (run.plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
     pid1_block_signals();
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) < 0)
-        die_errno("pipe");
-    pid_t child = spawn(flags);
-    if (child == 0) {
-        close(go[1]);
-        if (plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-            die_errno("prctl");
-        wait_for_parent(go[0]);
-        run_child(&plan, &host, flags);
-    }
-    close(go[0]);
-    release_child(&plan, &host, flags, child, go[1]);
-    return pid1_supervise(child, false, plan.new_session);
+    if (pipe2(run.go, O_CLOEXEC) < 0 || pipe2(run.ran, O_CLOEXEC) < 0)
+        die_errno("pipe2()");
+    join_given_namespaces(&run.plan);
+    pid_t child = spawn(&run);
+    if (child == 0)
+        run_child(&run);
+    close(run.go[0]);
+    close(run.ran[1]);
+    release_child(&run, child);
+    int status = pid1_supervise(child, false, run.plan.new_session);
+    report_exit(&run, status);
+    return status;
 }

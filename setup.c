@@ -208,9 +208,11 @@ static int new_fs(const char *type, const char *const *opts, unsigned attr)
     /* the name mountinfo shows as the source, as mount(8) would give it */
     if (sbx_fsconfig(fs, SBX_FSCONFIG_SET_STRING, "source", type, 0) < 0)
         return -1;
-    for (; opts && opts[0]; opts += 2)
-        if (sbx_fsconfig(fs, SBX_FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
+    for (; opts && opts[0]; opts += 2) {
+        unsigned cmd = opts[1] ? SBX_FSCONFIG_SET_STRING : SBX_FSCONFIG_SET_FLAG;
+        if (sbx_fsconfig(fs, cmd, opts[0], opts[1], 0) < 0)
             return -1;
+    }
     if (sbx_fsconfig(fs, SBX_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return -1;
     return sbx_fsmount(fs, SBX_FSMOUNT_CLOEXEC, attr);
@@ -271,6 +273,14 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
 
 static void op_bind(struct root *r, const struct op *op)
 {
+    if (op->flags & OPF_FD) {
+        /* --bind-fd: the tree is cloned from the fd itself, so what is mounted is the fd's by construction */
+        char name[32];
+        snprintf(name, sizeof name, "/proc/self/fd/%d", op->fd);
+        bind_fd_at(r, op->fd, op, name);
+        close(op->fd);
+        return;
+    }
     cleanup_fd int src = open_in(r->oldroot, op->src, O_PATH);
     if (src < 0) {
         if ((op->flags & OPF_TRY) && errno == ENOENT)
@@ -478,6 +488,64 @@ static void op_chmod(struct root *r, const struct op *op)
         die_errno("Can't chmod %#o %s", (unsigned)op->perms, op->dest);
 }
 
+/* Appends the host path src, as overlayfs will look it up from our staging root, with its option separators
+ * escaped (overlayfs(5): "\", ":" and "," in lowerdir need a backslash). */
+static void add_layer_path(struct root *r, const char *src, char *buf, size_t size)
+{
+    cleanup_fd int fd = open_in(r->oldroot, src, O_PATH | O_DIRECTORY);
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "proc/self/fd/%d", fd);
+    ssize_t n = fd < 0 ? -1 : readlinkat(r->oldroot, link, path, sizeof path - 1);
+    if (n < 0)
+        die_errno("Can't find source path %s", src);
+    path[n] = '\0';
+    size_t len = strlen(buf);
+    for (const char *p = path; *p && len + 2 < size; p++) {
+        if (*p == '\\' || *p == ':' || *p == ',')
+            buf[len++] = '\\';
+        buf[len++] = *p;
+    }
+    buf[len] = '\0';
+}
+
+static void op_overlay(struct root *r, const struct op *op)
+{
+    static char lower[16384], upper[PATH_MAX + 32], work[PATH_MAX + 32];
+    lower[0] = upper[0] = work[0] = '\0';
+    for (size_t i = op->n_layers; i-- > 0;) { /* the last given is the topmost */
+        add_layer_path(r, op->layers[i], lower, sizeof lower);
+        if (i > 0)
+            strcat(lower, ":");
+    }
+    if (op->src) {
+        add_layer_path(r, op->src, upper, sizeof upper);
+        add_layer_path(r, op->src2, work, sizeof work);
+    } else if (op->flags & OPF_TMP) {
+        unsigned n = r->n_data++;
+        snprintf(upper, sizeof upper, "/tmp-overlay-upper-%u", n);
+        snprintf(work, sizeof work, "/tmp-overlay-work-%u", n);
+        if (mkdirat(r->base, upper + 1, 0755) < 0)
+            die_errno("Creating --tmp-overlay upperdir failed");
+        if (mkdirat(r->base, work + 1, 0755) < 0)
+            die_errno("Creating --tmp-overlay workdir failed");
+    }
+    const char *opts[] = {"lowerdir", lower,     "userxattr", NULL, upper[0] ? "upperdir" : NULL,
+                          upper,      "workdir", work,        NULL};
+    make_parents(r, op);
+    cleanup_fd int dest_fd = ensure_dir(r->newroot, op->dest, 0755, 0755);
+    if (dest_fd < 0)
+        die_errno("Can't mkdir %s", op->dest);
+    cleanup_fd int fs = new_fs("overlay", opts, 0);
+    if (fs < 0 || attach(fs, dest_fd) < 0) {
+        if (errno == ELOOP)
+            die("Can't make overlay mount on %s with options lowerdir=%s: Overlay directories may not "
+                "overlap",
+                NEWROOT_PATH(op->dest), lower);
+        die_errno("Can't make overlay mount on %s with options lowerdir=%s", NEWROOT_PATH(op->dest), lower);
+    }
+    refresh_newroot(r, dest_fd);
+}
+
 typedef void op_fn(struct root *r, const struct op *op);
 
 static op_fn *const op_fns[] = {
@@ -492,6 +560,7 @@ static op_fn *const op_fns[] = {
     [OP_BIND_DATA] = op_bind_data,
     [OP_SYMLINK] = op_symlink,
     [OP_CHMOD] = op_chmod,
+    [OP_OVERLAY] = op_overlay,
 };
 
 /* A private tmpfs over /tmp (hidden, in our namespace only) becomes the root, with the host's root at
@@ -535,9 +604,38 @@ static void leave_base(struct root *r)
     close(r->newroot);
 }
 
-void setup_new_root(const struct plan *plan, const struct host *host, bool new_pidns)
+/* A --bind-fd fd names a mount of the caller's namespace, which open_tree(2) may not clone from ours: find
+ * the same directory in our copy of that namespace, and make sure it is the very same one (no rename raced).
+ */
+static void take_fd_sources(struct plan *plan)
+{
+    for (size_t i = 0; i < plan->n_ops; i++) {
+        struct op *op = &plan->ops[i];
+        if (op->type != OP_BIND || !(op->flags & OPF_FD))
+            continue;
+        char link[64], path[PATH_MAX];
+        struct stat a, b;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", op->fd);
+        ssize_t n = readlink(link, path, sizeof path - 1);
+        if (n < 0)
+            die_errno("Can't find source path %s", link);
+        path[n] = '\0';
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+            die_errno("Can't find source path %s", link);
+        if (fstat(op->fd, &a) < 0)
+            die_errno("Can't stat fd %d", op->fd);
+        if (fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+            die("Race condition binding dirfd");
+        close(op->fd);
+        op->fd = fd;
+    }
+}
+
+void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns)
 {
     struct root r = {.host = host, .new_pidns = new_pidns};
+    take_fd_sources(plan);
     enter_base(&r);
     for (size_t i = 0; i < plan->n_ops; i++)
         op_fns[plan->ops[i].type](&r, &plan->ops[i]);

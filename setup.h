@@ -15,4 +15,4 @@ struct host {
 
 /* Called in the new mount namespace, with the capabilities to mount. On return the process's root is the new
  * root and the host's is unreachable. Every error dies with one line. */
-void setup_new_root(const struct plan *plan, const struct host *host, bool new_pidns);
+void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns);

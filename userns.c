@@ -6,11 +6,10 @@
 
 #include "utils.h"
 
-static void write_proc(pid_t pid, const char *file, const char *content)
+static void write_proc(int piddir, const char *file, const char *content)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-    if (write_file_at(AT_FDCWD, path, content) < 0) {
+    const char *path = file;
+    if (write_file_at(piddir, file, content) < 0) {
         /* kernels before 3.19 have no setgroups file and need no deny */
         if (errno == ENOENT && file[0] == 's')
             return;
@@ -18,14 +17,14 @@ static void write_proc(pid_t pid, const char *file, const char *content)
     }
 }
 
-void userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
+void userns_write_maps(int piddir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
                        bool deny_setgroups)
 {
     char line[64];
     if (deny_setgroups)
-        write_proc(pid, "setgroups", "deny\n");
+        write_proc(piddir, "setgroups", "deny\n");
     snprintf(line, sizeof line, "%u %u 1\n", (unsigned)inside_uid, (unsigned)outside_uid);
-    write_proc(pid, "uid_map", line);
+    write_proc(piddir, "uid_map", line);
     snprintf(line, sizeof line, "%u %u 1\n", (unsigned)inside_gid, (unsigned)outside_gid);
-    write_proc(pid, "gid_map", line);
+    write_proc(piddir, "gid_map", line);
 }

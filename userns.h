@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Called from the parent user namespace for the child pid in its new one: maps outside_uid/gid (the caller)
- * to inside_uid/gid, one line each. Writing from outside lets real root keep setgroups(2) usable inside:
- * only a writer with CAP_SETGID in the parent namespace may skip the deny (user_namespaces(7), since 3.19).
- * deny_setgroups: required for an unprivileged writer. */
-void userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
+/* For the process whose /proc directory is open as piddir, usually from the parent user namespace: maps
+ * outside_uid/gid (the caller) to inside_uid/gid, one line each. Writing from outside lets real root keep
+ * setgroups(2) usable inside: only a writer with CAP_SETGID in the parent namespace may skip the deny
+ * (user_namespaces(7), since 3.19). deny_setgroups: required for an unprivileged writer. */
+void userns_write_maps(int piddir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
                        bool deny_setgroups);

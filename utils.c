@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static void vmessage(const char *fmt, va_list ap, int errnum)
+bool log_level_prefix;
+
+static void vmessage(const char *level, const char *fmt, va_list ap, int errnum)
 {
     /* One write, so that concurrent writers cannot interleave inside our line. */
     char buf[4096];
-    int n = snprintf(buf, sizeof buf, "sandbox: ");
+    int n = snprintf(buf, sizeof buf, "%ssandbox: ", log_level_prefix ? level : "");
     n += vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
     if (n < (int)sizeof buf && errnum)
         n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(errnum));
@@ -25,7 +27,7 @@ void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vmessage(fmt, ap, 0);
+    vmessage("<3>", fmt, ap, 0);
     va_end(ap);
     _exit(1);
 }
@@ -35,7 +37,7 @@ void die_errno(const char *fmt, ...)
     int errnum = errno;
     va_list ap;
     va_start(ap, fmt);
-    vmessage(fmt, ap, errnum);
+    vmessage("<3>", fmt, ap, errnum);
     va_end(ap);
     _exit(1);
 }
@@ -44,7 +46,7 @@ void warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vmessage(fmt, ap, 0);
+    vmessage("<4>", fmt, ap, 0);
     va_end(ap);
 }
 

@@ -12,6 +12,8 @@
 #define NORETURN     __attribute__((noreturn))
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+extern bool log_level_prefix; /* --level-prefix: "<3>" before errors, "<4>" before warnings */
+
 /* Each prints one line "sandbox: <message>" on stderr and exits 1; die_errno appends ": strerror(errno)". */
 NORETURN PRINTF(1, 2) void die(const char *fmt, ...);
 NORETURN PRINTF(1, 2) void die_errno(const char *fmt, ...);
