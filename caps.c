@@ -44,8 +44,15 @@ static void reduce_bounding_set(uint64_t keep)
 {
     /* cap_max_bits() is what this kernel knows, which may exceed what our headers name. */
     for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++)
-        if (!(keep & CAP_BIT(c)) && cap_get_bound(c) == 1 && cap_drop_bound(c) < 0)
+        if (!(keep & CAP_BIT(c)) && prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0 && errno != EINVAL)
             die_errno("Dropping capability %d from bounds", c);
+}
+
+/* One prctl for the whole ambient set (libcap's reset walks every capability). EINVAL: before Linux 4.3. */
+static void clear_ambient(void)
+{
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        die_errno("Resetting ambient capabilities");
 }
 
 static void set_sets(uint64_t keep, bool tolerate_eperm)
@@ -70,8 +77,7 @@ void caps_apply(uint64_t keep, bool own_userns, bool skip_capset)
 {
     if (own_userns)
         reduce_bounding_set(keep);
-    if (cap_reset_ambient() < 0 && errno != EINVAL)
-        die_errno("Resetting ambient capabilities");
+    clear_ambient();
     if (!skip_capset)
         set_sets(keep, getuid() == 0);
 }
@@ -79,13 +85,13 @@ void caps_apply(uint64_t keep, bool own_userns, bool skip_capset)
 void caps_raise_ambient(uint64_t keep)
 {
     for (cap_value_t c = 0; c < 64; c++)
-        if ((keep & CAP_BIT(c)) && cap_set_ambient(c, CAP_SET) < 0 && errno != EINVAL && errno != EPERM)
+        if ((keep & CAP_BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)c, 0, 0) < 0 &&
+            errno != EINVAL && errno != EPERM)
             die_errno("Adding ambient capability %d", c);
 }
 
 void caps_drop_all(void)
 {
-    if (cap_reset_ambient() < 0 && errno != EINVAL)
-        die_errno("Resetting ambient capabilities");
+    clear_ambient();
     set_sets(0, true);
 }

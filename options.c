@@ -29,6 +29,7 @@ enum group {
     G_PROCESS,
     G_FILESYSTEM,
     G_SECURITY,
+    G_LIMITS,
     G_SUPERVISION,
     N_GROUPS
 };
@@ -58,7 +59,7 @@ struct optdef {
 static handler_fn h_help, h_version, h_args, h_unshare, h_unshare_all, h_share_net, h_uid, h_gid, h_string,
     h_bool, h_clearenv, h_setenv, h_unsetenv, h_bind, h_dest, h_fd_dest, h_symlink, h_chmod, h_perms, h_size,
     h_level_prefix, h_fd, h_lock_file, h_seccomp, h_add_seccomp, h_cap, h_label, h_bind_fd, h_overlay_src,
-    h_overlay;
+    h_overlay, h_limit, h_slice;
 
 /* The low byte of clone flags is the exit signal, never a namespace: bit 0 marks the "-try" variants. */
 #define TRY_BIT          1ul
@@ -193,6 +194,23 @@ static const struct optdef optdefs[] = {
      "Wait on FD while someone else writes the id maps (with --info-fd)"},
     {"--lock-file", 1, G_SUPERVISION, 0, h_lock_file, 0, "DEST",
      "Hold a read lock on DEST while the sandbox runs"},
+
+    {"--memory-max", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_MEMORY_MAX, "BYTES",
+     "Kill the sandbox when its memory use reaches BYTES (K, M, G, T: powers of 1024)"},
+    {"--memory-high", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_MEMORY_HIGH, "BYTES",
+     "Throttle and reclaim hard above BYTES of memory"},
+    {"--memory-swap-max", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_MEMORY_SWAP_MAX, "BYTES",
+     "Let the sandbox use at most BYTES of swap"},
+    {"--cpu-quota", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_CPU_QUOTA, "PERCENT",
+     "CPU time at most PERCENT of one CPU (50%: half a CPU, 200%: two)"},
+    {"--cpu-weight", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_CPU_WEIGHT, "N",
+     "Relative CPU share, 1 to 10000 (default 100)"},
+    {"--tasks-max", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_TASKS_MAX, "N",
+     "At most N processes and threads at once"},
+    {"--io-weight", 1, G_LIMITS, WARN_REPEAT, h_limit, LIM_IO_WEIGHT, "N",
+     "Relative block I/O share, 1 to 10000 (default 100)"},
+    {"--slice", 1, G_LIMITS, WARN_REPEAT, h_slice, 0, "NAME",
+     "The systemd slice of the scope (default sandbox.slice)"},
 };
 
 #define N_OPTDEFS (sizeof optdefs / sizeof optdefs[0])
@@ -259,10 +277,34 @@ static void h_help(struct plan *plan, const struct optdef *def, char **args)
     exit(0);
 }
 
+static const struct {
+    const char *name;
+    bool on;
+} features[] = {
+#ifdef HAVE_SELINUX
+    {"selinux", true},
+#else
+    {"selinux", false},
+#endif
+#ifdef HAVE_SYSTEMD
+    {"systemd", true},
+#else
+    {"systemd", false},
+#endif
+#ifdef HAVE_SECCOMP
+    {"seccomp", true},
+#else
+    {"seccomp", false},
+#endif
+};
+
 static void h_version(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)plan, (void)def, (void)args;
+    /* programs that drive bwrap read the second word of the first line as the version: it stands alone */
     printf("sandbox %s\n", PACKAGE_VERSION);
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+        printf("%s%s\n", features[i].on ? "+" : "-", features[i].name);
     exit(0);
 }
 
@@ -517,6 +559,83 @@ static void h_overlay(struct plan *plan, const struct optdef *def, char **args)
     op->dest = args[def->nargs - 1];
 }
 
+/* "512M", "2G", "1048576": powers of 1024 as systemd's sizes; bounded so that no multiplication overflows. */
+static int parse_size(const char *s, unsigned long long *out)
+{
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return -1;
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (*end && (!u || end[1] != '\0'))
+        return -1;
+    for (int shift = u ? (int)(u - units + 1) * 10 : 0; shift > 0; shift -= 10) {
+        if (v > (UINT64_MAX >> 10))
+            return -1;
+        v <<= 10;
+    }
+    *out = v;
+    return 0;
+}
+
+struct limit_kind {
+    unsigned bit;
+    size_t field;
+    unsigned long long min, max;
+    bool size, percent;
+};
+
+static const struct limit_kind limit_kinds[] = {
+    {LIM_MEMORY_MAX, offsetof(struct limits, memory_max), 1, UINT64_MAX - 1, true, false},
+    {LIM_MEMORY_HIGH, offsetof(struct limits, memory_high), 1, UINT64_MAX - 1, true, false},
+    {LIM_MEMORY_SWAP_MAX, offsetof(struct limits, memory_swap_max), 0, UINT64_MAX - 1, true, false},
+    /* systemd takes CPUQuota up to what fits in its usec-per-second property */
+    {LIM_CPU_QUOTA, offsetof(struct limits, cpu_quota), 1, 100000000ull, false, true},
+    {LIM_CPU_WEIGHT, offsetof(struct limits, cpu_weight), 1, 10000, false, false},
+    {LIM_TASKS_MAX, offsetof(struct limits, tasks_max), 1, 1ull << 62, false, false},
+    {LIM_IO_WEIGHT, offsetof(struct limits, io_weight), 1, 10000, false, false},
+};
+
+static void h_limit(struct plan *plan, const struct optdef *def, char **args)
+{
+    const struct limit_kind *k = limit_kinds;
+    while (k->bit != def->value)
+        k++;
+    unsigned long long v;
+    char buf[32];
+    const char *s = args[0];
+    size_t len = strlen(s);
+    if (k->percent) { /* "50%"; the sign is required, as in systemd's CPUQuota= */
+        if (len < 2 || len >= sizeof buf || s[len - 1] != '%')
+            die("%s: invalid value '%s': expected a percentage such as 50%%", def->name, s);
+        memcpy(buf, s, len - 1);
+        buf[len - 1] = '\0';
+        s = buf;
+    }
+    int r = k->size ? parse_size(s, &v) : parse_ulong(s, UINT64_MAX, &v);
+    if (r < 0 || v < k->min || v > k->max)
+        die("%s: invalid value '%s': expected %s from %llu to %llu", def->name, args[0],
+            k->size ? "a size in bytes (K, M, G, T suffixes)" : "a whole number", k->min, k->max);
+    *(unsigned long long *)((char *)&plan->limits + k->field) = v;
+    plan->limits.set |= k->bit;
+}
+
+static void h_slice(struct plan *plan, const struct optdef *def, char **args)
+{
+    size_t len = strlen(args[0]);
+    /* a unit name: [a-zA-Z0-9:_.\-]+ ending in .slice, within systemd's 255 bytes */
+    bool ok = len > 6 && len <= 255 && strcmp(args[0] + len - 6, ".slice") == 0 &&
+              strspn(args[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-\\") == len;
+    if (!ok)
+        die("%s: invalid slice name '%s': expected a systemd slice unit name ending in .slice", def->name,
+            args[0]);
+    plan->limits.slice = args[0];
+}
+
 /* ---- the parser ---- */
 
 static const char *const arg_words[] = {"no", "one", "two", "three"};
@@ -680,9 +799,13 @@ void options_validate(struct plan *plan, const struct host_ids *ids)
 /* ---- --help: the same table, grouped ---- */
 
 static const char *const group_titles[N_GROUPS] = {
-    [G_GENERAL] = "General",   [G_NAMESPACES] = "Namespaces",
-    [G_PROCESS] = "Process",   [G_FILESYSTEM] = "Filesystem",
-    [G_SECURITY] = "Security", [G_SUPERVISION] = "Status and synchronisation",
+    [G_GENERAL] = "General",
+    [G_NAMESPACES] = "Namespaces",
+    [G_PROCESS] = "Process",
+    [G_FILESYSTEM] = "Filesystem",
+    [G_SECURITY] = "Security",
+    [G_LIMITS] = "Resource limits (a transient scope of the user's systemd)",
+    [G_SUPERVISION] = "Status and synchronisation",
 };
 
 void options_print_usage(FILE *out)

@@ -62,6 +62,30 @@ struct env_op {
     const char *value; /* NULL: unset */
 };
 
+/* Resource limits, enforced by a transient systemd scope (scope.c); a field is used when its bit is in set.
+ */
+enum {
+    LIM_MEMORY_MAX = 1u << 0,
+    LIM_MEMORY_HIGH = 1u << 1,
+    LIM_MEMORY_SWAP_MAX = 1u << 2,
+    LIM_CPU_QUOTA = 1u << 3,
+    LIM_CPU_WEIGHT = 1u << 4,
+    LIM_TASKS_MAX = 1u << 5,
+    LIM_IO_WEIGHT = 1u << 6,
+};
+
+struct limits {
+    unsigned set;                       /* LIM_* bits: which limits were asked for; 0 means no D-Bus at all */
+    unsigned long long memory_max;      /* bytes */
+    unsigned long long memory_high;     /* bytes */
+    unsigned long long memory_swap_max; /* bytes */
+    unsigned long long cpu_quota;       /* percent of one CPU: 50 is half a CPU, 200 two CPUs */
+    unsigned long long cpu_weight;      /* 1..10000 */
+    unsigned long long tasks_max;       /* 1..(2^63) */
+    unsigned long long io_weight;       /* 1..10000 */
+    const char *slice;                  /* default "sandbox.slice" */
+};
+
 struct plan {
     struct op *ops;
     size_t n_ops, cap_ops;
@@ -91,6 +115,7 @@ struct plan {
     size_t n_caps;
     bool disable_userns, assert_userns_disabled;
     const char *exec_label, *file_label;
+    struct limits limits;
 
     char **argv; /* the command and its arguments, NULL-terminated */
 

@@ -20,6 +20,7 @@
 #include "net.h"
 #include "options.h"
 #include "pid1.h"
+#include "scope.h"
 #include "seccomp.h"
 #include "setup.h"
 #include "status.h"
@@ -208,7 +209,7 @@ static void release_child(struct run *run, pid_t child)
 }
 
 /* The exit-code document exists only for a command that really ran: exactly one byte came before exec. */
-static void report_exit(struct run *run, int status)
+static void report_exit(struct run *run, int status, bool oom)
 {
     if (run->plan.json_status_fd < 0)
         return;
@@ -217,7 +218,7 @@ static void report_exit(struct run *run, int status)
     while ((n = read(run->ran[0], buf + total, (size_t)(2 - total))) > 0 && (total += n) < 2)
         ;
     if (total == 1)
-        status_write_exit(run->plan.json_status_fd, status);
+        status_write_exit(run->plan.json_status_fd, status, oom);
     close(run->plan.json_status_fd);
 }
 
@@ -394,6 +395,8 @@ int main(int argc, char **argv)
     options_validate(&run.plan, &(struct host_ids){run.host.uid, run.host.gid});
     decide(&run);
 
+    if (run.plan.limits.set) /* limits are the user manager's to enforce; none asked, no D-Bus at all */
+        scope_enter(&run.plan.limits);
     if (run.plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
     pid1_block_signals();
@@ -407,6 +410,11 @@ int main(int argc, char **argv)
     close(run.ran[1]);
     release_child(&run, child);
     int status = pid1_supervise(child, false, run.plan.new_session);
-    report_exit(&run, status);
+    bool oom = run.plan.limits.set && scope_oom_killed(&run.plan.limits);
+    if (oom) {
+        warn("command killed: memory limit (%llu bytes) reached", run.plan.limits.memory_max);
+        status = 128 + SIGKILL;
+    }
+    report_exit(&run, status, oom);
     return status;
 }

@@ -23,6 +23,7 @@ struct root {
     int newroot; /* the new root, where destinations are resolved */
     unsigned n_data;
     bool new_pidns;
+    struct stat newroot_st; /* what r->newroot names, to tell when a mount covered it */
     const struct host *host;
 };
 
@@ -120,33 +121,46 @@ static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents)
     return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
 }
 
-/* The parent of path, which must exist already; *last gets the entry's name. */
-static int open_parent(int root, const char *path, char *buf, size_t size, const char **last)
+/* Step two of every op that has a destination: its missing parents. Returns an fd of the parent directory and
+ * sets *last to the destination's name in it; -1 with *last NULL when the destination is the root itself. */
+static int make_parents(struct root *r, const struct op *op, char *buf, size_t size, const char **last)
 {
     const char *parent;
-    *last = split_path(path, buf, size, &parent);
+    *last = split_path(op->dest, buf, size, &parent);
+    if (!*last && errno == ENAMETOOLONG)
+        die_errno("Can't mkdir parents for %s", op->dest);
     if (!*last)
         return -1;
-    return open_in(root, parent, O_PATH | O_DIRECTORY);
-}
-
-/* Step two of every op that has a destination: its missing parents. */
-static void make_parents(struct root *r, const struct op *op)
-{
-    char buf[PATH_MAX];
-    const char *parent;
-    if (!split_path(op->dest, buf, sizeof buf, &parent))
-        return;
     mode_t mode = parent_mode(op);
-    cleanup_fd int fd = ensure_dir(r->newroot, parent, mode, mode);
+    int fd = ensure_dir(r->newroot, parent, mode, mode);
     if (fd < 0)
         die_errno("Can't mkdir parents for %s", op->dest);
+    return fd;
 }
 
-/* An existing non-directory (any type), or a new empty file: the mount point for a non-directory. */
-static int ensure_file(int root, const char *path, mode_t mode)
+/* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
+ * in its parents, made as needed. */
+static int dest_dir(struct root *r, const struct op *op, mode_t mode)
 {
-    int fd = open_in(root, path, O_PATH);
+    int fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
+    if (fd >= 0)
+        return fd;
+    int err = errno;
+    char buf[PATH_MAX];
+    const char *last;
+    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    errno = err;
+    if (err != ENOENT || pfd < 0)
+        return -1;
+    if (mkdirat(pfd, last, mode) < 0 && errno != EEXIST)
+        return -1;
+    return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
+}
+
+/* The op's destination as a non-directory: an existing one of any type, or a new empty file with mode. */
+static int dest_file(struct root *r, const struct op *op, mode_t mode)
+{
+    int fd = open_in(r->newroot, op->dest, O_PATH);
     if (fd >= 0) {
         struct stat st;
         if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
@@ -155,12 +169,12 @@ static int ensure_file(int root, const char *path, mode_t mode)
         errno = EISDIR;
         return -1;
     }
-    if (errno != ENOENT)
-        return -1;
+    int err = errno;
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = open_parent(root, path, buf, sizeof buf, &last);
-    if (pfd < 0)
+    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    errno = err;
+    if (err != ENOENT || pfd < 0)
         return -1;
     fd = open_child_nofollow(pfd, last, O_CREAT | O_EXCL | O_WRONLY, mode);
     if (fd < 0 && errno == EEXIST)
@@ -219,26 +233,29 @@ static int new_fs(const char *type, const char *const *opts, unsigned attr)
 }
 
 /* After a mount onto the new root itself, our fd still names the covered directory: take the top one. */
+static void open_newroot(struct root *r)
+{
+    int fd = openat(r->base, "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &r->newroot_st) < 0)
+        die_errno("can't open /newroot");
+    close_fd(&r->newroot);
+    r->newroot = fd;
+}
+
 static void refresh_newroot(struct root *r, int dest_fd)
 {
-    struct stat a, b;
-    if (fstat(dest_fd, &a) < 0 || fstat(r->newroot, &b) < 0)
+    struct stat st;
+    if (fstat(dest_fd, &st) < 0)
         die_errno("fstat");
-    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-        return;
-    int fd = openat(r->base, "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        die_errno("can't open /newroot");
-    close(r->newroot);
-    r->newroot = fd;
+    if (st.st_dev == r->newroot_st.st_dev && st.st_ino == r->newroot_st.st_ino)
+        open_newroot(r);
 }
 
 /* A fresh filesystem on the op's destination directory (made if missing). */
 static void mount_fs_at(struct root *r, const struct op *op, const char *type, const char *const *opts,
                         unsigned attr)
 {
-    make_parents(r, op);
-    cleanup_fd int dest_fd = ensure_dir(r->newroot, op->dest, 0755, 0755);
+    cleanup_fd int dest_fd = dest_dir(r, op, 0755);
     if (dest_fd < 0)
         die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs(type, opts, attr);
@@ -253,10 +270,8 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
     struct stat st;
     if (fstat(src_fd, &st) < 0)
         die_errno("Can't get type of source %s", src_name);
-    make_parents(r, op);
     bool dir = S_ISDIR(st.st_mode);
-    cleanup_fd int dest_fd =
-        dir ? ensure_dir(r->newroot, op->dest, 0755, 0755) : ensure_file(r->newroot, op->dest, 0444);
+    cleanup_fd int dest_fd = dir ? dest_dir(r, op, 0755) : dest_file(r, op, 0444);
     if (dest_fd < 0)
         die_errno(dir ? "Can't mkdir %s" : "Can't create file at %s", op->dest);
     unsigned attr = SBX_MOUNT_ATTR_NOSUID;
@@ -292,7 +307,9 @@ static void op_bind(struct root *r, const struct op *op)
 
 static void op_remount_ro(struct root *r, const struct op *op)
 {
-    make_parents(r, op);
+    char buf[PATH_MAX];
+    const char *last;
+    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
     cleanup_fd int fd = open_in(r->newroot, op->dest, O_PATH);
     struct sbx_mount_attr ma = {.attr_set =
                                     SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV};
@@ -414,8 +431,7 @@ static void op_mqueue(struct root *r, const struct op *op)
 
 static void op_dir(struct root *r, const struct op *op)
 {
-    make_parents(r, op);
-    cleanup_fd int fd = ensure_dir(r->newroot, op->dest, op_mode(op), 0755);
+    cleanup_fd int fd = dest_dir(r, op, op_mode(op));
     if (fd < 0)
         die_errno("Can't mkdir %s", op->dest);
 }
@@ -424,8 +440,9 @@ static void op_file(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX];
     const char *last;
-    make_parents(r, op);
-    cleanup_fd int pfd = open_parent(r->newroot, op->dest, buf, sizeof buf, &last);
+    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    if (pfd < 0)
+        errno = EISDIR;
     /* like creat(2): an existing file is truncated and keeps its mode; never through a symlink */
     cleanup_fd int fd =
         pfd < 0 ? -1 : open_child_nofollow(pfd, last, O_CREAT | O_TRUNC | O_WRONLY, op_mode(op));
@@ -455,10 +472,11 @@ static void op_symlink(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX], target[PATH_MAX];
     const char *last;
-    make_parents(r, op);
-    cleanup_fd int pfd = open_parent(r->newroot, op->dest, buf, sizeof buf, &last);
-    if (pfd < 0)
+    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    if (pfd < 0) {
+        errno = EEXIST;
         die_errno("Can't make symlink at %s", op->dest);
+    }
     if (symlinkat(op->src, pfd, last) == 0)
         return;
     if (errno != EEXIST)
@@ -531,8 +549,7 @@ static void op_overlay(struct root *r, const struct op *op)
     }
     const char *opts[] = {"lowerdir", lower,     "userxattr", NULL, upper[0] ? "upperdir" : NULL,
                           upper,      "workdir", work,        NULL};
-    make_parents(r, op);
-    cleanup_fd int dest_fd = ensure_dir(r->newroot, op->dest, 0755, 0755);
+    cleanup_fd int dest_fd = dest_dir(r, op, 0755);
     if (dest_fd < 0)
         die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs("overlay", opts, 0);
@@ -586,9 +603,10 @@ static void enter_base(struct root *r)
         die_errno("pivot_root");
     r->base = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     r->oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    r->newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (r->base < 0 || r->oldroot < 0 || r->newroot < 0)
+    r->newroot = -1;
+    if (r->base < 0 || r->oldroot < 0)
         die_errno("Failed to open the roots");
+    open_newroot(r);
 }
 
 /* pivot_root(".", ".") stacks the old root over the new one; detaching it leaves only the new root, with no

@@ -58,9 +58,10 @@ void status_write_start(int fd, pid_t child, unsigned long ns)
     write_doc(fd, buf);
 }
 
-void status_write_exit(int fd, int exit_code)
+void status_write_exit(int fd, int exit_code, bool oom_killed)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "{ \"exit-code\": %d }\n", exit_code);
+    snprintf(buf, sizeof buf, "{ \"exit-code\": %d%s }\n", exit_code,
+             oom_killed ? ", \"oom-killed\": true" : "");
     (void)write_all(fd, buf, strlen(buf)); /* the supervisor may have gone: not our failure */
 }
