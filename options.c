@@ -11,7 +11,7 @@
 
 #include "caps.h"
 #include "label.h"
-#include "seccomp.h"
+#include "bpf.h"
 #include "utils.h"
 
 const char *program_name = "sandbox";
@@ -177,6 +177,8 @@ static const struct optdef optdefs[] = {
     {"--cap-add", 1, G_SECURITY, 0, h_cap, 1, "CAP",
      "Keep capability CAP (a name like CAP_NET_ADMIN, or ALL)"},
     {"--cap-drop", 1, G_SECURITY, 0, h_cap, 0, "CAP", "Drop capability CAP (or ALL) from what root keeps"},
+    {"--allow-tiocsti", 0, G_SECURITY, 0, h_bool, FIELD(allow_tiocsti), "",
+     "Let the command use ioctl TIOCSTI/TIOCLINUX on a shared terminal (to type into it): unsafe"},
     {"--exec-label", 1, G_SECURITY, WARN_REPEAT, h_label, FIELD(exec_label), "LABEL",
      "Run the command with the SELinux label LABEL"},
     {"--file-label", 1, G_SECURITY, WARN_REPEAT, h_label, FIELD(file_label), "LABEL",
@@ -808,18 +810,33 @@ static const char *const group_titles[N_GROUPS] = {
     [G_SUPERVISION] = "Status and synchronisation",
 };
 
+const struct option_doc *options_doc(size_t i, struct option_doc *buf)
+{
+    static const struct optdef *order[N_OPTDEFS];
+    if (!order[0]) {
+        size_t k = 0;
+        for (int g = 0; g < N_GROUPS; g++)
+            for (size_t j = 0; j < N_OPTDEFS; j++)
+                if ((int)optdefs[j].group == g)
+                    order[k++] = &optdefs[j];
+    }
+    if (i >= N_OPTDEFS)
+        return NULL;
+    const struct optdef *d = order[i];
+    *buf = (struct option_doc){d->name, d->metavar, d->help, group_titles[d->group], d->nargs};
+    return buf;
+}
+
 void options_print_usage(FILE *out)
 {
     fprintf(out, "usage: %s [OPTIONS...] [--] COMMAND [ARGS...]\n", program_name);
-    for (int g = 0; g < N_GROUPS; g++) {
-        fprintf(out, "\n%s:\n", group_titles[g]);
-        for (size_t i = 0; i < N_OPTDEFS; i++) {
-            const struct optdef *d = &optdefs[i];
-            if ((int)d->group != g)
-                continue;
-            char head[64];
-            snprintf(head, sizeof head, "%s%s%s", d->name, d->metavar[0] ? " " : "", d->metavar);
-            fprintf(out, "    %-28s %s\n", head, d->help);
-        }
+    const char *group = NULL;
+    struct option_doc doc;
+    for (size_t i = 0; options_doc(i, &doc); i++) {
+        if (doc.group != group)
+            fprintf(out, "\n%s:\n", group = doc.group);
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", doc.name, doc.metavar[0] ? " " : "", doc.metavar);
+        fprintf(out, "    %-28s %s\n", head, doc.help);
     }
 }

@@ -114,6 +114,7 @@ struct plan {
     struct cap_op *caps;
     size_t n_caps;
     bool disable_userns, assert_userns_disabled;
+    bool allow_tiocsti; /* no built-in terminal-injection filter */
     const char *exec_label, *file_label;
     struct limits limits;
 
@@ -146,3 +147,14 @@ void options_parse(struct plan *plan, int argc, char **argv);
 /* Cross-option rules, checked once over the whole plan, given the caller's real ids. */
 void options_validate(struct plan *plan, const struct host_ids *ids);
 void options_print_usage(FILE *out);
+
+/* The option table as documentation: for the man page and shell completions generated from it. */
+struct option_doc {
+    const char *name;    /* "--bind" */
+    const char *metavar; /* "SRC DEST", or "" */
+    const char *help;
+    const char *group; /* the title it is listed under in --help */
+    int nargs;
+};
+/* The i-th option in --help order, or NULL past the last. */
+const struct option_doc *options_doc(size_t i, struct option_doc *buf);

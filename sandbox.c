@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #include "caps.h"
 #include "env.h"
@@ -21,9 +22,10 @@
 #include "options.h"
 #include "pid1.h"
 #include "scope.h"
-#include "seccomp.h"
+#include "bpf.h"
 #include "setup.h"
 #include "status.h"
+#include "ttyfilter.h"
 #include "syscalls.h"
 #include "userns.h"
 #include "utils.h"
@@ -280,6 +282,15 @@ static void assert_userns_disabled(void)
         die("creation of new user namespaces was not disabled as requested");
 }
 
+/* Ours first, then the caller's: the kernel runs them all and the most restrictive answer wins. */
+static void install_filters(const struct plan *plan)
+{
+    const struct bpf_prog *tty = tty_filter();
+    if (tty && !plan->allow_tiocsti)
+        seccomp_install(tty, 1);
+    seccomp_install(plan->seccomp, plan->n_seccomp);
+}
+
 /* The last steps of the process that becomes the command. */
 static NORETURN void exec_command(struct run *run, char **envp)
 {
@@ -292,7 +303,7 @@ static NORETURN void exec_command(struct run *run, char **envp)
     caps_raise_ambient(run->keep_caps);
     if (label_exec(plan->exec_label) < 0)
         die_errno("label_exec %s", plan->argv[0]);
-    seccomp_install(plan->seccomp, plan->n_seccomp);
+    install_filters(plan);
     (void)write_all(run->ran[1], "", 1);
     const char *file = plan->argv[0];
     if (plan->argv0)
@@ -317,10 +328,22 @@ static void take_locks(const struct plan *plan)
     }
 }
 
+/* The caller's session keyring would be readable inside (keyrings(7): a process holding the keyring may read
+ * its keys); a new anonymous one of our own leaves the command nothing to find. */
+static void leave_session_keyring(void)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS)
+        die_errno("Can't join a new session keyring");
+}
+
 static NORETURN void run_child(struct run *run)
 {
     struct plan *plan = &run->plan;
+    /* Signals were blocked for the clone; during setup a SIGTERM must still end us (a planted FIFO or a
+     * stuck NFS mount would otherwise make setup unkillable but for SIGKILL). */
+    pid1_restore_signals();
     wait_for_parent(run);
+    leave_session_keyring();
     switch_ids(run);
     cleanup_fd int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (proc < 0)
@@ -357,6 +380,7 @@ static NORETURN void run_child(struct run *run)
         die_errno("setsid");
     if (!run->reaper)
         exec_command(run, envp);
+    pid1_block_signals(); /* none may be lost between the fork and the reaper's wait */
     pid_t cmd = fork();
     if (cmd < 0)
         die_errno("Can't fork");
@@ -367,7 +391,7 @@ static NORETURN void run_child(struct run *run)
     take_locks(plan);
     if (plan->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
-    seccomp_install(plan->seccomp, plan->n_seccomp);
+    install_filters(plan);
     _exit(pid1_supervise(cmd, true, plan->new_session));
 }
 

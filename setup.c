@@ -444,9 +444,15 @@ static void op_file(struct root *r, const struct op *op)
     if (pfd < 0)
         errno = EISDIR;
     /* like creat(2): an existing file is truncated and keeps its mode; never through a symlink */
+    /* O_NONBLOCK: a FIFO planted where the file goes must not hang setup; only a regular file is written */
     cleanup_fd int fd =
-        pfd < 0 ? -1 : open_child_nofollow(pfd, last, O_CREAT | O_TRUNC | O_WRONLY, op_mode(op));
+        pfd < 0 ? -1 : open_child_nofollow(pfd, last, O_CREAT | O_TRUNC | O_WRONLY | O_NONBLOCK, op_mode(op));
     if (fd < 0)
+        die_errno("Can't create file %s", op->dest);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        die("Can't create file %s: not a regular file", op->dest);
+    if (fcntl(fd, F_SETFL, 0) < 0)
         die_errno("Can't create file %s", op->dest);
     if (copy_fd(op->fd, fd) < 0)
         die_errno("Can't write data to file %s", op->dest);

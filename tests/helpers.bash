@@ -257,7 +257,7 @@ host_snapshot() {
 }
 
 assert_host_unchanged() {
-    local bad=0 k d="$BATS_TEST_TMPDIR/.host-diff"
+    local bad=0 k i d="$BATS_TEST_TMPDIR/.host-diff"
     [[ -n $_HS_SID ]] || fail "assert_host_unchanged: no host_snapshot taken"
     _HS_AFTER=()
     _hs_take _HS_AFTER

@@ -1,4 +1,4 @@
-/* seccomp.h: installing the caller's seccomp programs. */
+/* bpf.h: installing seccomp programs (the caller's, and our built-in one). */
 #pragma once
 
 #include <stddef.h>

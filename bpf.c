@@ -1,5 +1,5 @@
-/* seccomp.c: loading classic BPF programs given by the caller, as bwrap does. */
-#include "seccomp.h"
+/* bpf.c: loading classic BPF seccomp programs given by the caller, as bwrap does. */
+#include "bpf.h"
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>

@@ -1,0 +1,32 @@
+/* tiocsti.c: tries to push one character into the terminal on fd 0 with ioctl(TIOCSTI), the way an attacker
+ * inside a sandbox would, both with the plain request and with bits set above the low 32 (which the kernel
+ * ignores, so a filter that compared all 64 bits would be bypassed). Prints one word per attempt: "ok" when
+ * the kernel accepted it, else the errno name; and the same for TIOCLINUX. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char *try(unsigned long request, void *arg)
+{
+    if (syscall(SYS_ioctl, 0, request, arg) == 0)
+        return "ok";
+    static char other[32];
+    if (errno == EPERM)
+        return "EPERM";
+    snprintf(other, sizeof other, "errno%d", errno);
+    return other;
+}
+
+int main(void)
+{
+    char c = '\n';
+    char linux_arg[2] = {12, 0}; /* TIOCL_GETFGCONSOLE-style subcode; any value reaches the filter first */
+    printf("tiocsti=%s ", try(TIOCSTI, &c));
+    printf("tiocsti64=%s ", try(TIOCSTI | (1ul << 32), &c));
+    printf("tioclinux=%s\n", try(TIOCLINUX, linux_arg));
+    return 0;
+}
