@@ -708,7 +708,9 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     plan->args_depth++;
     parse_list(plan, (int)n, v, false);
     plan->args_depth--;
-    /* data and v stay alive: the plan points into them */
+    /* data and v stay alive as long as the plan, which points into them */
+    PUSH(plan->args_data, plan->n_args_data, data);
+    PUSH(plan->args_data, plan->n_args_data, (char *)v);
 }
 
 static void parse_list(struct plan *plan, int argc, char **argv, bool top)
@@ -748,6 +750,24 @@ void plan_init(struct plan *plan)
     *plan = (struct plan){0};
     plan->info_fd = plan->json_status_fd = plan->sync_fd = plan->block_fd = plan->userns_block_fd = -1;
     plan->userns_fd = plan->userns2_fd = plan->pidns_fd = plan->seccomp_fd = -1;
+}
+
+void plan_free(struct plan *plan)
+{
+    for (size_t i = 0; i < plan->n_ops; i++)
+        free(plan->ops[i].layers);
+    for (size_t i = 0; i < plan->n_seccomp; i++)
+        free(plan->seccomp[i].insns);
+    for (size_t i = 0; i < plan->n_args_data; i++)
+        free(plan->args_data[i]);
+    free(plan->ops);
+    free(plan->env);
+    free(plan->seccomp);
+    free(plan->lock_files);
+    free(plan->caps);
+    free(plan->pending_layers);
+    free(plan->args_data);
+    plan_init(plan);
 }
 
 void options_parse(struct plan *plan, int argc, char **argv)

@@ -126,6 +126,8 @@ struct plan {
     unsigned long long next_size;
     const char **pending_layers; /* --overlay-src given, waiting for their overlay */
     size_t n_pending_layers;
+    char **args_data; /* what --args read, owned by the plan */
+    size_t n_args_data;
     size_t n_args;       /* arguments seen so far, from argv and --args together */
     unsigned args_depth; /* --args nesting */
 };
@@ -143,6 +145,7 @@ struct host_ids {
 extern const char *program_name; /* for the usage line: argv[0] as invoked */
 
 void plan_init(struct plan *plan);
+void plan_free(struct plan *plan);
 void options_parse(struct plan *plan, int argc, char **argv);
 /* Cross-option rules, checked once over the whole plan, given the caller's real ids. */
 void options_validate(struct plan *plan, const struct host_ids *ids);

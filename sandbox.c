@@ -440,5 +440,8 @@ int main(int argc, char **argv)
         status = 128 + SIGKILL;
     }
     report_exit(&run, status, oom);
+    plan_free(&run.plan);
+    free((char *)run.host.cwd);
+    free((char *)run.host.tty);
     return status;
 }
