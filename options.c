@@ -276,7 +276,8 @@ static void h_help(struct plan *plan, const struct optdef *def, char **args)
 {
     (void)plan, (void)def, (void)args;
     options_print_usage(stdout);
-    exit(0);
+    fflush(stdout);
+    sbx_exit(0);
 }
 
 static const struct {
@@ -307,7 +308,8 @@ static void h_version(struct plan *plan, const struct optdef *def, char **args)
     printf("sandbox %s\n", PACKAGE_VERSION);
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
         printf("%s%s\n", features[i].on ? "+" : "-", features[i].name);
-    exit(0);
+    fflush(stdout);
+    sbx_exit(0);
 }
 
 static void h_unshare(struct plan *plan, const struct optdef *def, char **args)
@@ -483,10 +485,12 @@ static void h_fd(struct plan *plan, const struct optdef *def, char **args)
     *(int *)((char *)plan + def->value) = parse_fd_arg(args[0]);
 }
 
+/* Appends item to a growable array; item is evaluated first, as it may not return (a parse error). */
 #define PUSH(array, n, item)                                        \
     do {                                                            \
+        __typeof__(item) item_ = (item);                            \
         (array) = xreallocarray((array), (n) + 1, sizeof *(array)); \
-        (array)[(n)++] = (item);                                    \
+        (array)[(n)++] = item_;                                     \
     } while (0)
 
 static void h_lock_file(struct plan *plan, const struct optdef *def, char **args)
@@ -692,6 +696,8 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     if (!data)
         die_errno("Can't read --args data");
     close(fd);
+    /* owned by the plan from now on, which will point into it (and frees it even after an error below) */
+    PUSH(plan->args_data, plan->n_args_data, data);
     /* split on NUL; a final piece without its NUL still counts as an argument */
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
@@ -701,6 +707,7 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     if (n > MAX_ARGS || plan->n_args + n > MAX_ARGS)
         die("Exceeded maximum number of arguments %u", MAX_ARGS);
     char **v = xcalloc(n + 1, sizeof *v);
+    PUSH(plan->args_data, plan->n_args_data, (char *)v);
     for (size_t i = 0, k = 0; k < n; k++) {
         v[k] = data + i;
         i += strlen(data + i) + 1;
@@ -708,9 +715,6 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     plan->args_depth++;
     parse_list(plan, (int)n, v, false);
     plan->args_depth--;
-    /* data and v stay alive as long as the plan, which points into them */
-    PUSH(plan->args_data, plan->n_args_data, data);
-    PUSH(plan->args_data, plan->n_args_data, (char *)v);
 }
 
 static void parse_list(struct plan *plan, int argc, char **argv, bool top)
@@ -803,7 +807,7 @@ void options_validate(struct plan *plan, const struct host_ids *ids)
         plan->unshare |= CLONE_NEWUSER;
     if (!plan->argv || !plan->argv[0]) {
         options_print_usage(stderr);
-        exit(1);
+        sbx_exit(1);
     }
     bool userns = ((plan->unshare | plan->unshare_try) & CLONE_NEWUSER) || plan->userns_fd >= 0;
     if (plan->uid_set && plan->uid != ids->uid && !userns)

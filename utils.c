@@ -8,6 +8,15 @@
 #include <string.h>
 
 bool log_level_prefix;
+int log_fd = STDERR_FILENO;
+void (*exit_hook)(int code);
+
+void sbx_exit(int code)
+{
+    if (exit_hook)
+        exit_hook(code);
+    _exit(code);
+}
 
 static void vmessage(const char *level, const char *fmt, va_list ap, int errnum)
 {
@@ -20,7 +29,7 @@ static void vmessage(const char *level, const char *fmt, va_list ap, int errnum)
     if (n >= (int)sizeof buf - 1)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
-    (void)write_all(STDERR_FILENO, buf, (size_t)n);
+    (void)write_all(log_fd, buf, (size_t)n);
 }
 
 void die(const char *fmt, ...)
@@ -29,7 +38,7 @@ void die(const char *fmt, ...)
     va_start(ap, fmt);
     vmessage("<3>", fmt, ap, 0);
     va_end(ap);
-    _exit(1);
+    sbx_exit(1);
 }
 
 void die_errno(const char *fmt, ...)
@@ -39,7 +48,7 @@ void die_errno(const char *fmt, ...)
     va_start(ap, fmt);
     vmessage("<3>", fmt, ap, errnum);
     va_end(ap);
-    _exit(1);
+    sbx_exit(1);
 }
 
 void warn(const char *fmt, ...)

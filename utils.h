@@ -12,7 +12,11 @@
 #define NORETURN     __attribute__((noreturn))
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-extern bool log_level_prefix; /* --level-prefix: "<3>" before errors, "<4>" before warnings */
+extern bool log_level_prefix;
+extern int log_fd; /* where messages go: stderr, unless a test harness says otherwise */
+/* Set only by the fuzzing harness: called instead of exiting, so that it can longjmp back (it must not return). */
+extern void (*exit_hook)(int code);
+NORETURN void sbx_exit(int code); /* --level-prefix: "<3>" before errors, "<4>" before warnings */
 
 /* Each prints one line "sandbox: <message>" on stderr and exits 1; die_errno appends ": strerror(errno)". */
 NORETURN PRINTF(1, 2) void die(const char *fmt, ...);
