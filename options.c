@@ -236,9 +236,9 @@ static const struct optdef *lookup(const char *name)
     if (!sorted[0]) {
         for (size_t i = 0; i < N_OPTDEFS; i++)
             sorted[i] = &optdefs[i];
-        qsort(sorted, N_OPTDEFS, sizeof sorted[0], cmp_def);
+        qsort(sorted, N_OPTDEFS, sizeof(const struct optdef *), cmp_def);
     }
-    const struct optdef *const *d = bsearch(name, sorted, N_OPTDEFS, sizeof sorted[0], cmp_key);
+    const struct optdef *const *d = bsearch(name, sorted, N_OPTDEFS, sizeof(const struct optdef *), cmp_key);
     return d ? *d : NULL;
 }
 

@@ -135,7 +135,7 @@ struct plan {
 /* Arguments at most, counting those read with --args; keeps memory bounded (see README). */
 #define MAX_ARGS 200000
 /* A seccomp program holds at most BPF_MAXINSNS (4096) instructions of 8 bytes. */
-#define MAX_BPF_BYTES (4096 * 8)
+#define MAX_BPF_BYTES ((size_t)4096 * 8)
 
 struct host_ids {
     uid_t uid;

@@ -539,7 +539,7 @@ static void op_overlay(struct root *r, const struct op *op)
     for (size_t i = op->n_layers; i-- > 0;) { /* the last given is the topmost */
         add_layer_path(r, op->layers[i], lower, sizeof lower);
         if (i > 0)
-            strcat(lower, ":");
+            buf_append(lower, sizeof lower, ":");
     }
     if (op->src) {
         add_layer_path(r, op->src, upper, sizeof upper);

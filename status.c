@@ -45,7 +45,7 @@ void status_write_info(int fd, pid_t child, unsigned long ns)
     char buf[1024];
     snprintf(buf, sizeof buf, "{\n    \"child-pid\": %d", (int)child);
     add_namespaces(buf, sizeof buf - 4, child, ns, ",\n    ");
-    strcat(buf, "\n}\n");
+    buf_append(buf, sizeof buf, "\n}\n");
     write_doc(fd, buf);
 }
 
@@ -54,7 +54,7 @@ void status_write_start(int fd, pid_t child, unsigned long ns)
     char buf[1024];
     snprintf(buf, sizeof buf, "{ \"child-pid\": %d", (int)child);
     add_namespaces(buf, sizeof buf - 4, child, ns, ", ");
-    strcat(buf, " }\n");
+    buf_append(buf, sizeof buf, " }\n");
     write_doc(fd, buf);
 }
 

@@ -143,6 +143,13 @@ int parse_octal_mode(const char *s, mode_t *out)
     return 0;
 }
 
+void buf_append(char *buf, size_t size, const char *s)
+{
+    size_t len = strnlen(buf, size);
+    if (len + 1 < size)
+        snprintf(buf + len, size - len, "%s", s);
+}
+
 ssize_t write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

@@ -14,7 +14,8 @@
 
 extern bool log_level_prefix;
 extern int log_fd; /* where messages go: stderr, unless a test harness says otherwise */
-/* Set only by the fuzzing harness: called instead of exiting, so that it can longjmp back (it must not return). */
+/* Set only by the fuzzing harness: called instead of exiting, so that it can longjmp back (it must not
+ * return). */
 extern void (*exit_hook)(int code);
 NORETURN void sbx_exit(int code); /* --level-prefix: "<3>" before errors, "<4>" before warnings */
 
@@ -64,6 +65,8 @@ int parse_ulong(const char *s, unsigned long long max, unsigned long long *out);
 int parse_octal_mode(const char *s, mode_t *out);
 
 ssize_t write_all(int fd, const void *buf, size_t len);
+/* Appends s to the string in buf (size bytes in all), truncating: strlcat's contract. */
+void buf_append(char *buf, size_t size, const char *s);
 /* Reads all of fd into a fresh NUL-terminated buffer, at most max bytes; -1 with errno E2BIG past that. */
 char *read_all(int fd, size_t max, size_t *len_out);
 /* Copies everything readable from in to out. */
