@@ -25,7 +25,49 @@
 #include "utils.h"
 
 #ifdef HAVE_SYSTEMD
+#include <dlfcn.h>
 #include <systemd/sd-bus.h>
+
+/* libsystemd is opened only when a limit is asked for: linked in, it and the five libraries it pulls in would
+ * be loaded by every run, limits or not, for a good share of our start-up time. The calls below go through
+ * this table, filled from the library with the prototypes of its own header. */
+#define SDBUS_FUNCTIONS(X)                                                                             \
+    X(sd_bus_open_user)                                                                                \
+    X(sd_bus_flush_close_unref) X(sd_bus_match_signal) X(sd_bus_call) X(sd_bus_process) X(sd_bus_wait) \
+        X(sd_bus_message_new_method_call) X(sd_bus_message_append) X(sd_bus_message_open_container)    \
+            X(sd_bus_message_close_container) X(sd_bus_message_read) X(sd_bus_message_unref)           \
+                X(sd_bus_error_free) X(sd_bus_error_has_name)
+
+static struct {
+#define SDBUS_FIELD(name) __typeof__(name) *name;
+    SDBUS_FUNCTIONS(SDBUS_FIELD)
+} sdbus;
+
+static void load_sdbus(void)
+{
+    void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        die("resource limits: cannot load libsystemd.so.0: %s", dlerror());
+#define SDBUS_LOAD(name)                                       \
+    if (!(sdbus.name = (__typeof__(name) *)dlsym(lib, #name))) \
+        die("resource limits: libsystemd.so.0 has no %s", #name);
+    SDBUS_FUNCTIONS(SDBUS_LOAD)
+}
+
+#define sd_bus_open_user               sdbus.sd_bus_open_user
+#define sd_bus_flush_close_unref       sdbus.sd_bus_flush_close_unref
+#define sd_bus_match_signal            sdbus.sd_bus_match_signal
+#define sd_bus_call                    sdbus.sd_bus_call
+#define sd_bus_process                 sdbus.sd_bus_process
+#define sd_bus_wait                    sdbus.sd_bus_wait
+#define sd_bus_message_new_method_call sdbus.sd_bus_message_new_method_call
+#define sd_bus_message_append          sdbus.sd_bus_message_append
+#define sd_bus_message_open_container  sdbus.sd_bus_message_open_container
+#define sd_bus_message_close_container sdbus.sd_bus_message_close_container
+#define sd_bus_message_read            sdbus.sd_bus_message_read
+#define sd_bus_message_unref           sdbus.sd_bus_message_unref
+#define sd_bus_error_free              sdbus.sd_bus_error_free
+#define sd_bus_error_has_name          sdbus.sd_bus_error_has_name
 
 #define START_TIMEOUT_USEC (10ull * 1000 * 1000) /* the method call and the job, together */
 #define MAX_FILE           65536                 /* a cgroup file, /proc/self/cgroup */
@@ -626,6 +668,7 @@ static void remember_oom_counter(void)
 void scope_enter(const struct limits *limits)
 {
     const char *slice = limits->slice ? limits->slice : "sandbox.slice";
+    load_sdbus();
     new_unit_name();
     start_scope(limits, slice);
 
