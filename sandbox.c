@@ -366,9 +366,10 @@ static NORETURN void run_child(struct run *run)
     caps_apply(run->keep_caps, run->ns & CLONE_NEWUSER || plan->userns_fd >= 0, run->skip_capset);
     if (plan->block_fd >= 0)
         wait_fd(plan->block_fd);
+    struct bpf_prog given; /* lives as long as this function, which never returns */
     if (plan->seccomp_fd >= 0) {
-        struct bpf_prog prog = seccomp_read(plan->seccomp_fd);
-        plan->seccomp = &prog;
+        given = seccomp_read(plan->seccomp_fd);
+        plan->seccomp = &given;
         plan->n_seccomp = 1;
     }
     umask(umask_saved);
