@@ -308,7 +308,9 @@ static NORETURN void exec_command(struct run *run, char **envp)
     const char *file = plan->argv[0];
     if (plan->argv0)
         plan->argv[0] = (char *)plan->argv0;
-    execvpe(file, plan->argv, envp);
+    /* execvpe(3) would search the caller's PATH; the command's own is the one to use, as with bwrap */
+    environ = envp;
+    execvp(file, plan->argv);
     int saved = errno;
     (void)write_all(run->ran[1], "", 1);
     errno = saved;

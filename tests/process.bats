@@ -379,3 +379,21 @@ check_forwarded() {
     assert_status 3
     (((end - start) < 2000000000)) || fail "took $(((end - start) / 1000000)) ms"
 }
+
+@test "the command is looked up in its own PATH, as changed by --setenv (not the caller's)" {
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    printf '#!/bin/sh\necho from-private-path\n' >"$BATS_TEST_TMPDIR/bin/only-here"
+    chmod 755 "$BATS_TEST_TMPDIR/bin/only-here"
+    run sb "${RO[@]}" --setenv PATH "$BATS_TEST_TMPDIR/bin" only-here
+    assert_status 0
+    assert_output from-private-path
+    run sb "${RO[@]}" --setenv PATH /nonexistent true
+    assert_status 1
+    assert_error_line 'execvp true: No such file or directory'
+}
+
+@test "after --clearenv (no PATH at all) the C library's default search path is used" {
+    run sb "${RO[@]}" --clearenv env
+    assert_status 0
+    assert_output "PWD=$PWD"
+}
