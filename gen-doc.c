@@ -21,6 +21,7 @@
 #include <linux/capability.h>
 
 #include "options.h"
+#include "utils.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -295,8 +296,8 @@ static size_t kind_groups(struct kind_group *groups, size_t max)
         char kinds[64] = "";
         for (size_t k = 0; k < mv.n; k++) {
             if (k)
-                strcat(kinds, " ");
-            strcat(kinds, kind_names[mv.kind[k]]);
+                buf_append(kinds, sizeof kinds, " ");
+            buf_append(kinds, sizeof kinds, kind_names[mv.kind[k]]);
         }
         size_t g = 0;
         while (g < ng && strcmp(groups[g].kinds, kinds) != 0)
@@ -305,7 +306,7 @@ static size_t kind_groups(struct kind_group *groups, size_t max)
             if (ng == max)
                 fail("too many kinds of arguments");
             groups[ng] = (struct kind_group){0};
-            strcpy(groups[ng].kinds, kinds);
+            snprintf(groups[ng].kinds, sizeof groups[ng].kinds, "%s", kinds);
             ng++;
         }
         if (groups[g].n == sizeof groups[g].names / sizeof groups[g].names[0])
