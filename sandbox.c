@@ -130,13 +130,8 @@ static pid_t spawn(const struct run *run)
         pid = syscall(SYS_clone, run->ns | SIGCHLD, 0, 0, 0, 0);
     if (pid >= 0)
         return (pid_t)pid;
-    if ((run->ns & CLONE_NEWUSER) && errno == EINVAL)
-        die("Creating new namespace failed, likely because the kernel does not support user namespaces.  "
-            "sandbox must be installed setuid on such systems.");
-    if ((run->ns & CLONE_NEWUSER) && errno == EPERM)
-        die("No permissions to create a new namespace, likely because the kernel does not allow "
-            "non-privileged user namespaces. On e.g. debian this can be enabled with "
-            "'sysctl kernel.unprivileged_userns_clone=1'.");
+    if (run->ns & CLONE_NEWUSER)
+        userns_die_refused(errno);
     if (errno == ENOSPC)
         die("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded "
             "(ENOSPC)");
