@@ -10,6 +10,7 @@
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@ struct run {
     bool reaper;        /* a process of ours stays as the command's parent inside */
     int go[2];          /* parent -> child: the maps are written, go on */
     int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed */
+    int pidsock[2];     /* --pidns with --unshare-pid: the nested pid 1 tells the parent who it is */
 };
 
 /* We are built to gain nothing from exec: a setuid, setgid or file-capability binary would hand the caller's
@@ -122,12 +124,21 @@ static void join_given_namespaces(const struct plan *plan)
         die_errno("Setting pidns failed");
 }
 
+/* After setns(2) into a pid namespace, a new one cannot be made in the same clone (the kernel's copy_pid_ns
+ * wants pid_ns_for_children to be our own): the child, born in the given one, makes it itself (nest_pidns).
+ */
+static unsigned long clone_flags(const struct run *run)
+{
+    return run->plan.pidns_fd >= 0 ? run->ns & ~(unsigned long)CLONE_NEWPID : run->ns;
+}
+
 static pid_t spawn(const struct run *run)
 {
-    struct sbx_clone_args args = {.flags = run->ns, .exit_signal = SIGCHLD};
+    unsigned long flags = clone_flags(run);
+    struct sbx_clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
     long pid = sbx_clone3(&args);
     if (pid < 0 && errno == ENOSYS) /* clone3 filtered, as some container runtimes do: the old call */
-        pid = syscall(SYS_clone, run->ns | SIGCHLD, 0, 0, 0, 0);
+        pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid >= 0)
         return (pid_t)pid;
     if (run->ns & CLONE_NEWUSER)
@@ -175,6 +186,55 @@ static void wait_fd(int fd)
     close(fd);
 }
 
+/* --pidns with --unshare-pid: the new pid namespace, nested in the given one; we stay outside it only to wait
+ * for its pid 1 and pass its status on. */
+static bool nests_pidns(const struct run *run)
+{
+    return run->plan.pidns_fd >= 0 && (run->ns & CLONE_NEWPID);
+}
+
+static void nest_pidns(struct run *run)
+{
+    if (!nests_pidns(run))
+        return;
+    if (unshare(CLONE_NEWPID) < 0)
+        die_errno("unshare pid ns");
+    pid1_block_signals();
+    pid_t pid = fork();
+    if (pid < 0)
+        die_errno("Can't fork for --pidns");
+    if (pid > 0) {
+        close(run->go[0]); /* the word to go on is for the new pid 1, not for us */
+        _exit(pid1_supervise(pid, false, true));
+    }
+    pid1_restore_signals();
+    /* SCM_CREDENTIALS: the kernel gives the parent our pid as its own namespace numbers it */
+    char c = 0;
+    struct iovec iov = {&c, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (sendmsg(run->pidsock[1], &msg, 0) < 0)
+        die_errno("Can't send pid");
+    close(run->pidsock[1]);
+}
+
+/* The parent's side: the pid of the nested pid 1, in our numbering. */
+static pid_t nested_pid(struct run *run)
+{
+    char c, ctrl[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec iov = {&c, 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
+    if (recvmsg(run->pidsock[0], &msg, 0) != 1)
+        die_errno("Can't read pid from socket");
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (!cmsg || cmsg->cmsg_type != SCM_CREDENTIALS)
+        die("No pid returned on socket");
+    struct ucred cred;
+    memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
+    close(run->pidsock[0]);
+    return cred.pid;
+}
+
 /* ---- the parent ---- */
 
 /* Our half of starting the child: tell the supervisor about it, give it its id maps, then the word to go on.
@@ -182,12 +242,13 @@ static void wait_fd(int fd)
 static void release_child(struct run *run, pid_t child)
 {
     const struct plan *plan = &run->plan;
+    pid_t shown = nests_pidns(run) ? nested_pid(run) : child; /* the sandbox's pid 1, for the supervisor */
     if (plan->info_fd >= 0) {
-        status_write_info(plan->info_fd, child, run->ns);
+        status_write_info(plan->info_fd, shown, run->ns);
         close(plan->info_fd);
     }
     if (plan->json_status_fd >= 0)
-        status_write_start(plan->json_status_fd, child, run->ns);
+        status_write_start(plan->json_status_fd, shown, run->ns);
     if (plan->userns_block_fd >= 0) /* someone else (newuidmap) writes the maps meanwhile */
         wait_fd(plan->userns_block_fd);
     else if (run->ns & CLONE_NEWUSER) {
@@ -339,6 +400,7 @@ static NORETURN void run_child(struct run *run)
     /* Signals were blocked for the clone; during setup a SIGTERM must still end us (a planted FIFO or a
      * stuck NFS mount would otherwise make setup unkillable but for SIGKILL). */
     pid1_restore_signals();
+    nest_pidns(run);
     wait_for_parent(run);
     leave_session_keyring();
     switch_ids(run);
@@ -351,7 +413,8 @@ static NORETURN void run_child(struct run *run)
         die_errno("--file-label setup failed");
     /* Modes of what setup creates are exactly those asked for; the command gets the caller's umask back. */
     mode_t umask_saved = umask(0);
-    setup_new_root(plan, &run->host, run->ns & CLONE_NEWPID);
+    /* a procfs of its own where the sandbox has a pid namespace, made or given; else the host's is bound */
+    setup_new_root(plan, &run->host, (run->ns & CLONE_NEWPID) || plan->pidns_fd >= 0);
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         die_errno("Can't set hostname to %s", plan->hostname);
     if (plan->userns2_fd >= 0 && setns(plan->userns2_fd, CLONE_NEWUSER) < 0)
@@ -424,6 +487,10 @@ int main(int argc, char **argv)
     pid1_block_signals();
     if (pipe2(run.go, O_CLOEXEC) < 0 || pipe2(run.ran, O_CLOEXEC) < 0)
         die_errno("pipe2()");
+    if (nests_pidns(&run) &&
+        (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, run.pidsock) < 0 ||
+         setsockopt(run.pidsock[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0))
+        die_errno("Can't create intermediate pids socket");
     join_given_namespaces(&run.plan);
     pid_t child = spawn(&run);
     if (child == 0)
