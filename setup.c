@@ -138,6 +138,19 @@ static int make_parents(struct root *r, const struct op *op, char *buf, size_t s
     return fd;
 }
 
+/* Called when looking the destination up just failed (errno says why): when it is merely missing, its parent
+ * directory, made as needed, and *last its name there; else -1, errno kept. */
+static int parent_of_missing(struct root *r, const struct op *op, char *buf, size_t size, const char **last)
+{
+    int err = errno;
+    int pfd = make_parents(r, op, buf, size, last);
+    if (err == ENOENT && pfd >= 0)
+        return pfd;
+    close_fd(&pfd);
+    errno = err;
+    return -1;
+}
+
 /* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
  * in its parents, made as needed. */
 static int dest_dir(struct root *r, const struct op *op, mode_t mode)
@@ -145,12 +158,10 @@ static int dest_dir(struct root *r, const struct op *op, mode_t mode)
     int fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
     if (fd >= 0)
         return fd;
-    int err = errno;
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
-    errno = err;
-    if (err != ENOENT || pfd < 0)
+    cleanup_fd int pfd = parent_of_missing(r, op, buf, sizeof buf, &last);
+    if (pfd < 0)
         return -1;
     if (mkdirat(pfd, last, mode) < 0 && errno != EEXIST)
         return -1;
@@ -169,12 +180,10 @@ static int dest_file(struct root *r, const struct op *op, mode_t mode)
         errno = EISDIR;
         return -1;
     }
-    int err = errno;
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
-    errno = err;
-    if (err != ENOENT || pfd < 0)
+    cleanup_fd int pfd = parent_of_missing(r, op, buf, sizeof buf, &last);
+    if (pfd < 0)
         return -1;
     fd = open_child_nofollow(pfd, last, O_CREAT | O_EXCL | O_WRONLY, mode);
     if (fd < 0 && errno == EEXIST)
