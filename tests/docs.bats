@@ -356,3 +356,16 @@ fish_complete() { # $1 = line
         run -0 fish_complete 'sandbox -- fakecmd --'
     [[ $output == --gamma ]] || fail "after --, fakecmd's options, not ours:" "$output"
 }
+
+@test "--version: 'sandbox X.Y.Z' alone on the first line, then one +feature/-feature line each" {
+    run --separate-stderr "$SANDBOX" --version
+    assert_status 0
+    [[ ${lines[0]} =~ ^sandbox\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "first line: ${lines[0]}"
+    [[ ${#lines[@]} == 4 ]] || fail "expected 3 feature lines: $output"
+    local f
+    for f in selinux systemd seccomp; do
+        [[ $output =~ (^|$'\n')[+-]$f($'\n'|$) ]] || fail "no line for $f: $output"
+    done
+    # a program that drives bwrap takes the second word of the first line as the version
+    [[ $(head -n1 <<<"$output" | awk '{print $2}') =~ ^[0-9.]+$ ]] || fail "second word: $output"
+}
