@@ -47,6 +47,20 @@ static int open_in(int root, const char *path, int flags)
     }
 }
 
+/* A source on the host: an absolute path from the host's root, a relative one from the caller's directory
+ * (as bwrap's realpath(3) of it does), both resolved inside the host's root. */
+static int open_source(const struct root *r, const char *src, int flags)
+{
+    if (src[0] == '/')
+        return open_in(r->oldroot, src, flags);
+    if (!r->host->cwd) {
+        errno = ENOENT;
+        return -1;
+    }
+    cleanup_free char *path = xasprintf("%s/%s", r->host->cwd, src);
+    return open_in(r->oldroot, path, flags);
+}
+
 /* The entry name in its parent directory, without following it. */
 static int open_child_nofollow(int dirfd, const char *name, int flags, mode_t mode)
 {
@@ -305,7 +319,7 @@ static void op_bind(struct root *r, const struct op *op)
         close(op->fd);
         return;
     }
-    cleanup_fd int src = open_in(r->oldroot, op->src, O_PATH);
+    cleanup_fd int src = open_source(r, op->src, O_PATH);
     if (src < 0) {
         if ((op->flags & OPF_TRY) && errno == ENOENT)
             return;
@@ -525,7 +539,7 @@ static void op_chmod(struct root *r, const struct op *op)
  * escaped (overlayfs(5): "\", ":" and "," in lowerdir need a backslash). */
 static void add_layer_path(struct root *r, const char *src, char *buf, size_t size)
 {
-    cleanup_fd int fd = open_in(r->oldroot, src, O_PATH | O_DIRECTORY);
+    cleanup_fd int fd = open_source(r, src, O_PATH | O_DIRECTORY);
     char link[64], path[PATH_MAX];
     snprintf(link, sizeof link, "proc/self/fd/%d", fd);
     ssize_t n = fd < 0 ? -1 : readlinkat(r->oldroot, link, path, sizeof path - 1);

@@ -527,3 +527,12 @@ ptmx -> pts/ptmx"
     assert_status 0
     assert_output "600"
 }
+
+@test "a relative source is the caller's directory's, as realpath(3) would make it (--bind . DEST)" {
+    mkdir -p "$BATS_TEST_TMPDIR/here/sub"
+    echo mark >"$BATS_TEST_TMPDIR/here/sub/f"
+    cd "$BATS_TEST_TMPDIR/here"
+    run sb "${RO[@]}" --tmpfs /mnt --bind . /mnt/a --ro-bind sub/f /mnt/f cat /mnt/a/sub/f /mnt/f
+    assert_status 0
+    assert_output $'mark\nmark'
+}
