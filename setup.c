@@ -336,8 +336,12 @@ static void op_remount_ro(struct root *r, const struct op *op)
     cleanup_fd int fd = open_in(r->newroot, op->dest, O_PATH);
     struct sbx_mount_attr ma = {.attr_set =
                                     SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV};
-    if (fd < 0 || sbx_mount_setattr(fd, "", SBX_AT_EMPTY_PATH, &ma) < 0)
+    if (fd < 0 || sbx_mount_setattr(fd, "", SBX_AT_EMPTY_PATH, &ma) < 0) {
+        if (errno == EINVAL) /* not a mount point: bwrap's words for what its mount table walk finds */
+            die("Can't remount readonly on %s: Unable to find \"%s\" in mount table", NEWROOT_PATH(op->dest),
+                NEWROOT_PATH(op->dest));
         die_errno("Can't remount readonly on %s", NEWROOT_PATH(op->dest));
+    }
 }
 
 /* Parts of procfs that act on the whole machine: read-only wherever they would be writable. */
