@@ -17,7 +17,7 @@ struct bpf_prog seccomp_read(int fd)
         die_errno("Can't read seccomp data");
     if (prog.len % 8 != 0)
         die("Invalid seccomp data, must be multiple of 8");
-    close(fd);
+    consume_fd(fd);
     return prog;
 }
 

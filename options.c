@@ -695,7 +695,7 @@ static void h_args(struct plan *plan, const struct optdef *def, char **args)
     char *data = read_all(fd, 64u << 20, &len);
     if (!data)
         die_errno("Can't read --args data");
-    close(fd);
+    consume_fd(fd);
     /* owned by the plan from now on, which will point into it (and frees it even after an error below) */
     PUSH(plan->args_data, plan->n_args_data, data);
     /* split on NUL; a final piece without its NUL still counts as an argument */
@@ -741,6 +741,8 @@ static void parse_list(struct plan *plan, int argc, char **argv, bool top)
         check_modifiers(plan, def);
         def->handle(plan, def, argv + i + 1);
         check_layers(plan, def);
+        if (def->handle == h_args) /* a modifier left waiting at the end of the data: bwrap's check */
+            check_modifiers(plan, def);
         i += 1 + def->nargs;
     }
     /* As with bwrap, the command always comes from the command line: in --args data, "--" or the first

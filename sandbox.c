@@ -373,6 +373,29 @@ static NORETURN void exec_command(struct run *run, char **envp)
     die_errno("execvp %s", file);
 }
 
+static void close_range_from(unsigned first, unsigned last)
+{
+    if (first > last)
+        return;
+    if (syscall(SYS_close_range, first, last, 0) == 0)
+        return;
+    /* before Linux 5.9: one by one, up to the limit of open files */
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = first; fd <= (long)last && fd < max; fd++)
+        close((int)fd);
+}
+
+/* Closes every fd from 3 up, but keep (or -1). */
+static void close_fds_but(int keep)
+{
+    if (keep < 0) {
+        close_range_from(3, ~0u);
+        return;
+    }
+    close_range_from(3, (unsigned)keep - 1);
+    close_range_from((unsigned)keep + 1, ~0u);
+}
+
 /* The reaper takes the lock files (opened inside the sandbox, read-locked for as long as it lives). */
 static void take_locks(const struct plan *plan)
 {
@@ -404,7 +427,9 @@ static NORETURN void run_child(struct run *run)
     wait_for_parent(run);
     leave_session_keyring();
     switch_ids(run);
-    cleanup_fd int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* the host's /proc, needed after the pivot by --disable-userns; closed before anything else runs here
+     * (run_child never returns, so no cleanup attribute would) */
+    int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (proc < 0)
         die_errno("Can't open /proc");
     if (run->ns & CLONE_NEWNET)
@@ -421,6 +446,7 @@ static NORETURN void run_child(struct run *run)
         die_errno("Setting userns2 failed");
     if (plan->disable_userns)
         disable_userns(proc, run);
+    close(proc);
     if (plan->disable_userns || plan->assert_userns_disabled)
         assert_userns_disabled();
     caps_apply(run->keep_caps, run->ns & CLONE_NEWUSER || plan->userns_fd >= 0, run->skip_capset);
@@ -449,6 +475,8 @@ static NORETURN void run_child(struct run *run)
         exec_command(run, envp);
     close(run->ran[1]);
     caps_drop_all(); /* the reaper needs none, even for root */
+    /* The command may read the reaper's /proc/1/fd: nothing there but stdio, the sync fd and the locks. */
+    close_fds_but(plan->sync_fd);
     take_locks(plan);
     if (plan->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");

@@ -31,11 +31,12 @@
 /* libsystemd is opened only when a limit is asked for: linked in, it and the five libraries it pulls in would
  * be loaded by every run, limits or not, for a good share of our start-up time. The calls below go through
  * this table, filled from the library with the prototypes of its own header. */
-#define SDBUS_FUNCTIONS(X)                                                                                   \
-    X(sd_bus_open_user)                                                                                      \
-    X(sd_bus_flush_close_unref)                                                                              \
-    X(sd_bus_match_signal) X(sd_bus_call) X(sd_bus_process) X(sd_bus_wait) X(sd_bus_message_new_method_call) \
-        X(sd_bus_message_append) X(sd_bus_message_open_container) X(sd_bus_message_close_container)          \
+#define SDBUS_FUNCTIONS(X)                                                                          \
+    X(sd_bus_open_user)                                                                             \
+    X(sd_bus_flush_close_unref)                                                                     \
+    X(sd_bus_match_signal)                                                                          \
+    X(sd_bus_call) X(sd_bus_process) X(sd_bus_wait) X(sd_bus_message_new_method_call)               \
+        X(sd_bus_message_append) X(sd_bus_message_open_container) X(sd_bus_message_close_container) \
             X(sd_bus_message_read) X(sd_bus_message_unref) X(sd_bus_error_free) X(sd_bus_error_has_name)
 
 static struct {

@@ -334,6 +334,8 @@ static void op_remount_ro(struct root *r, const struct op *op)
     const char *last;
     cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
     cleanup_fd int fd = open_in(r->newroot, op->dest, O_PATH);
+    if (fd < 0)
+        die_errno("Can't remount readonly on %s: realpath(destination)", NEWROOT_PATH(op->dest));
     struct sbx_mount_attr ma = {.attr_set =
                                     SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV};
     if (fd < 0 || sbx_mount_setattr(fd, "", SBX_AT_EMPTY_PATH, &ma) < 0) {
@@ -483,7 +485,7 @@ static void op_file(struct root *r, const struct op *op)
         die_errno("Can't create file %s", op->dest);
     if (copy_fd(op->fd, fd) < 0)
         die_errno("Can't write data to file %s", op->dest);
-    close(op->fd); /* consumed: the command does not get it */
+    consume_fd(op->fd); /* the command does not get it */
 }
 
 static void op_bind_data(struct root *r, const struct op *op)
@@ -497,7 +499,7 @@ static void op_bind_data(struct root *r, const struct op *op)
         die_errno("Can't set mode %#o on file to be used for %s", (unsigned)op_mode(op), op->dest);
     if (copy_fd(op->fd, fd) < 0)
         die_errno("Can't write data to file %s", op->dest);
-    close(op->fd);
+    consume_fd(op->fd);
     bind_fd_at(r, fd, op, name);
 }
 
@@ -587,11 +589,16 @@ static void op_overlay(struct root *r, const struct op *op)
         die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs("overlay", opts, 0);
     if (fs < 0 || attach(fs, dest_fd) < 0) {
+        /* the options as one string, in bwrap's order, for its messages */
+        char all[sizeof lower + sizeof upper + sizeof work + 64];
+        if (upper[0])
+            snprintf(all, sizeof all, "upperdir=%s,workdir=%s,lowerdir=%s,userxattr", upper, work, lower);
+        else
+            snprintf(all, sizeof all, "lowerdir=%s,userxattr", lower);
         if (errno == ELOOP)
-            die("Can't make overlay mount on %s with options lowerdir=%s: Overlay directories may not "
-                "overlap",
-                NEWROOT_PATH(op->dest), lower);
-        die_errno("Can't make overlay mount on %s with options lowerdir=%s", NEWROOT_PATH(op->dest), lower);
+            die("Can't make overlay mount on %s with options %s: Overlay directories may not overlap",
+                NEWROOT_PATH(op->dest), all);
+        die_errno("Can't make overlay mount on %s with options %s", NEWROOT_PATH(op->dest), all);
     }
     refresh_newroot(r, dest_fd);
 }
@@ -625,13 +632,17 @@ static void enter_base(struct root *r)
     cleanup_fd int base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
                                  SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
     if (base < 0 || sbx_move_mount(base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        die_errno("Failed to mount tmpfs on /tmp");
-    if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
-        die_errno("Failed to prepare the new root");
+        die_errno("Failed to mount tmpfs");
+    if (chdir("/tmp") < 0)
+        die_errno("chdir base_path");
+    if (mkdir("newroot", 0755) < 0)
+        die_errno("Creating newroot failed");
+    if (mkdir("oldroot", 0755) < 0)
+        die_errno("Creating oldroot failed");
     cleanup_fd int nr = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
                                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
     if (nr < 0 || sbx_move_mount(nr, "", AT_FDCWD, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        die_errno("Failed to mount the new root");
+        die_errno("setting up newroot bind");
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0 || chdir("/") < 0)
         die_errno("pivot_root");
     r->base = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -678,7 +689,7 @@ static void take_fd_sources(struct plan *plan)
             die_errno("Can't stat fd %d", op->fd);
         if (fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
             die("Race condition binding dirfd");
-        close(op->fd);
+        consume_fd(op->fd);
         op->fd = fd;
     }
 }

@@ -64,6 +64,11 @@ static inline void *steal_ptr(void *pp)
 int parse_ulong(const char *s, unsigned long long max, unsigned long long *out);
 int parse_octal_mode(const char *s, mode_t *out);
 
+/* Done with an fd the caller passed: its number stays taken by a close-on-exec placeholder that fails every
+ * read with EBADF, so that no fd of ours gets that number and is mistaken for the caller's by a later option
+ * naming it again (the command still does not get it). */
+void consume_fd(int fd);
+
 ssize_t write_all(int fd, const void *buf, size_t len);
 /* Appends s to the string in buf (size bytes in all), truncating: strlcat's contract. */
 void buf_append(char *buf, size_t size, const char *s);

@@ -683,3 +683,20 @@ SUID_PROBE='
     fi
     assert_host_unchanged
 }
+
+@test "the reaper (pid 1) holds no fd of ours: nothing in /proc/1/fd leads to the host" {
+    # every fd the caller did not pass is closed in the reaper; before this it kept an O_PATH fd of the
+    # host's /proc, which the command could open through /proc/1/fd/N
+    run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "'
+    assert_status 0
+    assert_output "0 1 2 "
+    run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc --lock-file /etc/hostname \
+        sh -c 'for f in /proc/1/fd/*; do readlink "$f"; done'
+    assert_status 0
+    refute_output_matches '^/$|^/proc$'
+}
+
+@test "an fd number used twice by data options fails like bwrap, never reading one of our own fds" {
+    run sb "${RO[@]}" --tmpfs /tmp --ro-bind-data 5 /tmp/data --bind-data 5 /tmp/d2 true 5</etc/hostname
+    assert_error_line "Can't write data to file /tmp/d2: Bad file descriptor$"
+}
