@@ -28,21 +28,6 @@ hexcaps() {
     printf '%016x' "$m"
 }
 
-# check_caps UID INH PRM EFF BND AMB: the /proc/self/status text in $output
-# has these values (the Uid line's first field for UID).
-check_caps() {
-    local bad= f want got i=2
-    got=$(proc_field Uid)
-    [[ ${got%% *} == "$1" ]] || bad+=" Uid=${got%% *} (wanted $1);"
-    for f in CapInh CapPrm CapEff CapBnd CapAmb; do
-        want=${!i}
-        got=$(proc_field "$f")
-        [[ $got == "$want" ]] || bad+=" $f=$got (wanted $want);"
-        i=$((i + 1))
-    done
-    [[ -z $bad ]] || fail "capabilities:$bad"
-}
-
 @test "no options: uid is the caller's and every capability set is empty" {
     run sb "${RO[@]}" cat /proc/self/status
     assert_status 0

@@ -59,13 +59,7 @@ setup() {
 }
 
 teardown() {
-    local p
-    for p in "${BG_PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null || :
-    done
-    for p in "${BG_PIDS[@]}"; do
-        wait "$p" 2>/dev/null || :
-    done
+    reap_background
 }
 
 need_helper() {

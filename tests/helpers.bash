@@ -474,3 +474,37 @@ proc_field() {
         awk -v f="$1:" '$1 == f { $1 = ""; sub(/^[ \t]+/, ""); print; exit }' <<<"$output"
     fi
 }
+
+# Background sandboxes: start one with `"$SANDBOX" ... 3>&- &` (fd 3 is bats's own), then call bg to record
+# it in BG and BG_PIDS; reap_background (from teardown) kills and waits for every one recorded.
+BG_PIDS=()
+bg() {
+    BG=$!
+    BG_PIDS+=("$BG")
+}
+
+reap_background() {
+    local p
+    for p in "${BG_PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null || :
+    done
+    for p in "${BG_PIDS[@]}"; do
+        wait "$p" 2>/dev/null || :
+    done
+    BG_PIDS=()
+}
+
+# check_caps UID INH PRM EFF BND AMB: the /proc/self/status text in $output has these values (the Uid line's
+# first field for UID).
+check_caps() {
+    local bad= f want got i=2
+    got=$(proc_field Uid)
+    [[ ${got%% *} == "$1" ]] || bad+=" Uid=${got%% *} (wanted $1);"
+    for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+        want=${!i}
+        got=$(proc_field "$f")
+        [[ $got == "$want" ]] || bad+=" $f=$got (wanted $want);"
+        i=$((i + 1))
+    done
+    [[ -z $bad ]] || fail "capabilities:$bad"
+}

@@ -14,20 +14,7 @@ setup() {
 }
 
 teardown() {
-    local p
-    for p in "${BG_PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null || :
-    done
-    for p in "${BG_PIDS[@]}"; do
-        wait "$p" 2>/dev/null || :
-    done
-}
-
-# bg: record the pid of the sandbox just started in the background (as
-# `"$SANDBOX" ... REDIRECTIONS 3>&- &`: fd 3 is bats's own).
-bg() {
-    BG=$!
-    BG_PIDS+=("$BG")
+    reap_background
 }
 
 # json_num KEY FILE: the number after "KEY": in FILE.

@@ -17,20 +17,6 @@ setup() {
     EFF_BND=$(printf '%016x' $((0x$EFF & 0x$BND)))
 }
 
-# check_caps UID INH PRM EFF BND AMB (see caps.bats)
-check_caps() {
-    local bad= f want got i=2
-    got=$(proc_field Uid)
-    [[ ${got%% *} == "$1" ]] || bad+=" Uid=${got%% *} (wanted $1);"
-    for f in CapInh CapPrm CapEff CapBnd CapAmb; do
-        want=${!i}
-        got=$(proc_field "$f")
-        [[ $got == "$want" ]] || bad+=" $f=$got (wanted $want);"
-        i=$((i + 1))
-    done
-    [[ -z $bad ]] || fail "capabilities:$bad"
-}
-
 without() { # MASK BIT...
     local m=$((0x$1)) b
     shift

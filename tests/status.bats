@@ -15,13 +15,7 @@ setup() {
 }
 
 teardown() {
-    local p
-    for p in "${BG_PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null || :
-    done
-    for p in "${BG_PIDS[@]}"; do
-        wait "$p" 2>/dev/null || :
-    done
+    reap_background
 }
 
 # json_num KEY TEXT: the number after "KEY": in TEXT (empty if absent).
@@ -42,11 +36,6 @@ NS_PROBE='for n in "$@"; do echo "$n $(stat -L -c %i /proc/self/ns/$n)"; done'
 # (fd 3 is bats's own; the redirections must happen in the background
 # process, since opening a fifo blocks until the other end is opened), then
 # `bg` records the pid in BG and for teardown.
-bg() {
-    BG=$!
-    BG_PIDS+=("$BG")
-}
-
 # wait_info FILE: wait until FILE holds a complete --info-fd document.
 wait_info() {
     wait_until 10 grep -q '^}$' "$1"
