@@ -177,8 +177,9 @@ declare -gA _HS_BEFORE=() _HS_AFTER=()
 # of this test's shell and live orphans (parent pid 1) are listed.
 _hs_ps() {
     local me=$BASHPID # (inside the pipeline, $BASHPID is the element's own)
-    local parallel=0
-    [[ ${BATS_NUMBER_OF_PARALLEL_JOBS:-1} -gt 1 ]] && parallel=1
+    # Always only this test's descendants and orphans: other work in the same session (a second suite, a
+    # developer's shell) is none of this test's business.
+    local parallel=1
     ps -s "$_HS_SID" -o pid=,ppid=,stat=,args= 2>/dev/null |
         awk -v self="$me" -v root="$_HS_ROOT" -v parallel="$parallel" '
             $1 == self || $2 == self { next }
