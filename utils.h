@@ -46,12 +46,6 @@ static inline void close_fd(const int *fd)
 #define cleanup_fd   __attribute__((cleanup(close_fd)))
 
 /* Hand ownership on: the cleanup of the old variable then does nothing. */
-static inline int steal_fd(int *fd)
-{
-    int r = *fd;
-    *fd = -1;
-    return r;
-}
 static inline void *steal_ptr(void *pp)
 {
     void **p = pp;
