@@ -165,3 +165,37 @@ setup() {
     assert_output "rooted-sandbox"
     [[ $(uname -n) == "$before" ]] || fail "host hostname is now $(uname -n)"
 }
+
+# A copy of the binary made setuid root, or given file capabilities, run by an unprivileged user: refused.
+elevated_copy() {
+    local d
+    d=$(mktemp -d /tmp/sbx-elevated.XXXXXX)
+    chmod 755 "$d"
+    cp "$SANDBOX" "$d/sandbox"
+    ELEVATED_DIR=$d
+    ELEVATED=$d/sandbox
+    [[ $(findmnt -no OPTIONS -T "$d") != *nosuid* ]] || skip "$d is on a nosuid mount: no setuid to refuse there"
+}
+
+as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+@test "a setuid copy refuses to run, in one line, before doing anything" {
+    elevated_copy
+    chmod 4755 "$ELEVATED"
+    run as_nobody "$ELEVATED" --ro-bind / / true
+    rm -rf "$ELEVATED_DIR"
+    assert_error_line 'refusing to run setuid, setgid or with file capabilities: sandbox needs no privileges$'
+}
+
+@test "a copy with file capabilities refuses to run (and the same copy without them runs: control)" {
+    command -v setcap >/dev/null || skip "setcap (libcap2-bin) is needed to give a file capabilities"
+    elevated_copy
+    run as_nobody "$ELEVATED" --ro-bind / / true
+    assert_status 0
+    setcap cap_net_admin+p "$ELEVATED"
+    run as_nobody "$ELEVATED" --ro-bind / / true
+    rm -rf "$ELEVATED_DIR"
+    assert_error_line 'refusing to run setuid, setgid or with file capabilities: sandbox needs no privileges$'
+}
