@@ -14,5 +14,7 @@ void pid1_restore_signals(void);
 /* Waits for child, forwarding SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it; reap_all also
  * reaps every other child (the orphans a pid namespace's init inherits). forward_tty: also forward the
  * signals a terminal sends (si_code SI_KERNEL), which otherwise already reach the child's process group.
- * Returns the exit status to report: the child's own, or 128+N when it died of signal N. */
-int pid1_supervise(pid_t child, bool reap_all, bool forward_tty);
+ * Returns the exit status to report: the child's own, or 128+N when it died of signal N. status_fd, when not
+ * -1, is where a reaper child reports its command's status (an int) before its slow exit: that report ends
+ * the wait, and the child is killed. */
+int pid1_supervise(pid_t child, bool reap_all, bool forward_tty, int status_fd);

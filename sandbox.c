@@ -44,6 +44,7 @@ struct run {
     int go[2];          /* parent -> child: the maps are written, go on */
     int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed */
     int pidsock[2];     /* --pidns with --unshare-pid: the nested pid 1 tells the parent who it is */
+    int done[2];        /* reaper -> parent: the command's exit status, as soon as it is known */
 };
 
 /* We are built to gain nothing from exec: a setuid, setgid or file-capability binary would hand the caller's
@@ -205,7 +206,7 @@ static void nest_pidns(struct run *run)
         die_errno("Can't fork for --pidns");
     if (pid > 0) {
         close(run->go[0]); /* the word to go on is for the new pid 1, not for us */
-        _exit(pid1_supervise(pid, false, true));
+        _exit(pid1_supervise(pid, false, true, -1));
     }
     pid1_restore_signals();
     /* SCM_CREDENTIALS: the kernel gives the parent our pid as its own namespace numbers it */
@@ -289,6 +290,7 @@ static void wait_for_parent(struct run *run)
     ssize_t n;
     close(run->go[1]);
     close(run->ran[0]);
+    close_fd(&run->done[0]);
     while ((n = read(run->go[0], &c, 1)) < 0 && errno == EINTR)
         ;
     if (n != 1) /* the parent failed and has said why */
@@ -338,13 +340,17 @@ static void assert_userns_disabled(void)
         die("creation of new user namespaces was not disabled as requested");
 }
 
-/* Ours first, then the caller's: the kernel runs them all and the most restrictive answer wins. */
-static void install_filters(const struct plan *plan)
+/* Our terminal filter, once, before the reaper forks: both it and the command inherit it (seccomp(2): filters
+ * pass to children), and each install costs the kernel a BPF translation and a per-syscall cache build. With
+ * --new-session there is nothing to filter: TIOCSTI and TIOCLINUX on a terminal that is not the caller's
+ * controlling one fail with EPERM for anyone without CAP_SYS_ADMIN in the initial user namespace (tiocsti()
+ * and tioclinux() in the kernel), and after setsid(2) the sandbox has no controlling terminal and cannot take
+ * the caller's (TIOCSCTTY steals only with that same capability). */
+static void install_tty_filter(const struct plan *plan)
 {
     const struct bpf_prog *tty = tty_filter();
-    if (tty && !plan->allow_tiocsti)
+    if (tty && !plan->allow_tiocsti && !plan->new_session)
         seccomp_install(tty, 1);
-    seccomp_install(plan->seccomp, plan->n_seccomp);
 }
 
 /* The last steps of the process that becomes the command. */
@@ -359,7 +365,8 @@ static NORETURN void exec_command(struct run *run, char **envp)
     caps_raise_ambient(run->keep_caps);
     if (label_exec(plan->exec_label) < 0)
         die_errno("label_exec %s", plan->argv[0]);
-    install_filters(plan);
+    /* the caller's after ours: the kernel runs them all and the most restrictive answer wins */
+    seccomp_install(plan->seccomp, plan->n_seccomp);
     (void)write_all(run->ran[1], "", 1);
     const char *file = plan->argv[0];
     if (plan->argv0)
@@ -385,15 +392,16 @@ static void close_range_from(unsigned first, unsigned last)
         close((int)fd);
 }
 
-/* Closes every fd from 3 up, but keep (or -1). */
-static void close_fds_but(int keep)
+/* Closes every fd from 3 up but the two to keep (-1: none). */
+static void close_fds_but(int keep1, int keep2)
 {
-    if (keep < 0) {
-        close_range_from(3, ~0u);
-        return;
+    int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+    unsigned from = 3;
+    for (int keep = lo < 0 ? hi : lo; keep >= 0; keep = keep == hi ? -1 : hi) {
+        close_range_from(from, (unsigned)keep - 1);
+        from = (unsigned)keep + 1;
     }
-    close_range_from(3, (unsigned)keep - 1);
-    close_range_from((unsigned)keep + 1, ~0u);
+    close_range_from(from, ~0u);
 }
 
 /* The reaper takes the lock files (opened inside the sandbox, read-locked for as long as it lives). */
@@ -465,6 +473,7 @@ static NORETURN void run_child(struct run *run)
     char **envp = env_finish(env);
     if (plan->new_session && setsid() < 0)
         die_errno("setsid");
+    install_tty_filter(plan);
     if (!run->reaper)
         exec_command(run, envp);
     pid1_block_signals(); /* none may be lost between the fork and the reaper's wait */
@@ -475,13 +484,18 @@ static NORETURN void run_child(struct run *run)
         exec_command(run, envp);
     close(run->ran[1]);
     caps_drop_all(); /* the reaper needs none, even for root */
-    /* The command may read the reaper's /proc/1/fd: nothing there but stdio, the sync fd and the locks. */
-    close_fds_but(plan->sync_fd);
+    /* The command may read the reaper's /proc/1/fd: nothing there but stdio, the sync fd, the report pipe
+     * (a forged report only ends the sandbox sooner: the parent then kills us) and the locks. */
+    close_fds_but(plan->sync_fd, run->done[1]);
     take_locks(plan);
     if (plan->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
-    install_filters(plan);
-    _exit(pid1_supervise(cmd, true, plan->new_session));
+    seccomp_install(plan->seccomp, plan->n_seccomp);
+    int status = pid1_supervise(cmd, true, plan->new_session, -1);
+    /* The command's status now, before our exit tears the namespaces down (the kernel unmounts the tree and
+     * kills what is left in the pid namespace on the way out): the parent need not wait for that. */
+    (void)write_all(run->done[1], &status, sizeof status);
+    _exit(status);
 }
 
 int main(int argc, char **argv)
@@ -513,7 +527,9 @@ int main(int argc, char **argv)
     if (run.plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
     pid1_block_signals();
-    if (pipe2(run.go, O_CLOEXEC) < 0 || pipe2(run.ran, O_CLOEXEC) < 0)
+    run.done[0] = run.done[1] = -1;
+    if (pipe2(run.go, O_CLOEXEC) < 0 || pipe2(run.ran, O_CLOEXEC) < 0 ||
+        (run.reaper && pipe2(run.done, O_CLOEXEC) < 0))
         die_errno("pipe2()");
     if (nests_pidns(&run) &&
         (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, run.pidsock) < 0 ||
@@ -525,8 +541,10 @@ int main(int argc, char **argv)
         run_child(&run);
     close(run.go[0]);
     close(run.ran[1]);
+    close_fd(&run.done[1]);
     release_child(&run, child);
-    int status = pid1_supervise(child, false, run.plan.new_session);
+    /* With a reaper, its report ends the wait as bwrap's does; its own exit (or death) is the fallback. */
+    int status = pid1_supervise(child, false, run.plan.new_session, run.done[0]);
     bool oom = run.plan.limits.set && scope_oom_killed(&run.plan.limits);
     if (oom) {
         warn("command killed: memory limit (%llu bytes) reached", run.plan.limits.memory_max);

@@ -681,13 +681,32 @@ SUID_PROBE='
 @test "the reaper (pid 1) holds no fd of ours: nothing in /proc/1/fd leads to the host" {
     # every fd the caller did not pass is closed in the reaper; before this it kept an O_PATH fd of the
     # host's /proc, which the command could open through /proc/1/fd/N
-    run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "'
+    # (and one pipe: its report of the command's status to the parent)
+    run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc sh -c '
+        for f in /proc/1/fd/*; do echo "${f##*/} $(readlink "$f" | sed "s/:.*//")"; done | sort -n | tr "\n" " "'
     assert_status 0
-    assert_output "0 1 2 "
+    assert_output_matches "^0 [^ ]+ 1 [^ ]+ 2 [^ ]+ [0-9]+ pipe $"
     run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc --lock-file /etc/hostname \
         sh -c 'for f in /proc/1/fd/*; do readlink "$f"; done'
     assert_status 0
     refute_output_matches '^/$|^/proc$'
+}
+
+@test "a report forged through the reaper's pipe ends the sandbox at once: nothing of it runs on" {
+    # The parent stops waiting at the reaper's report of the command's status (before the slow teardown of
+    # the namespaces) and kills the reaper: whoever wrote the report, the sandbox cannot outlive it.
+    host_snapshot
+    local t0=$SECONDS
+    run sb "${RO[@]}" --unshare-pid --proc /proc sh -c '
+        for f in /proc/1/fd/*; do
+            [ "${f##*/}" -gt 2 ] || continue # (its stdio may be pipes too: not those)
+            case $(readlink "$f") in pipe:*) printf "\7\0\0\0" >"$f" ;; esac
+        done
+        sleep 5; echo still running'
+    assert_status 7
+    refute_output_matches "still running"
+    ((SECONDS - t0 < 4)) || fail "the sandbox ran on after the report"
+    assert_host_unchanged
 }
 
 @test "an fd number used twice by data options fails like bwrap, never reading one of our own fds" {

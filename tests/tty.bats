@@ -50,6 +50,19 @@ require_legacy_tiocsti() {
     assert_output_matches 'tiocsti=EPERM'
 }
 
+@test "--new-session needs no filter: the kernel refuses TIOCSTI on a terminal that is not the controlling one" {
+    require_legacy_tiocsti
+    in_pty "$SANDBOX" "${RO[@]}" --new-session sh -c "grep Seccomp_filters /proc/self/status; '$BATS_FILE_TMPDIR/tiocsti'"
+    assert_output_matches 'Seccomp_filters:[[:space:]]+0'
+    assert_output_matches 'tiocsti=EPERM tiocsti64=EPERM'
+}
+
+@test "with --unshare-pid both the reaper and the command run under the filter, once each" {
+    in_pty "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc sh -c "grep Seccomp_filters /proc/1/status /proc/self/status"
+    assert_output_matches '/proc/1/status:Seccomp_filters:[[:space:]]+1'
+    assert_output_matches '/proc/self/status:Seccomp_filters:[[:space:]]+1'
+}
+
 @test "--allow-tiocsti turns the filter off" {
     require_legacy_tiocsti
     in_pty "$SANDBOX" "${RO[@]}" --allow-tiocsti "$BATS_FILE_TMPDIR/tiocsti"
