@@ -284,11 +284,7 @@ static const struct {
     const char *name;
     bool on;
 } features[] = {
-#ifdef HAVE_SELINUX
-    {"selinux", true},
-#else
-    {"selinux", false},
-#endif
+    {"selinux", true}, /* libselinux, or the kernel's files (label.c) */
 #ifdef HAVE_SYSTEMD
     {"systemd", true},
 #else

@@ -1,10 +1,11 @@
 /* scope.c: resource limits through a transient scope of the user's own systemd manager.
  *
- * scope_enter() asks the user manager (over sd-bus, on the session bus) for a new transient scope
- * "sandbox-<pid>-<random>.scope" holding this process, with the limits as unit properties, and waits for the
- * start job's JobRemoved signal. systemd accepting a property does not mean the kernel enforces it (on cgroup
- * v1, or without delegated controllers, it silently writes nothing), so we then read the kernel's own files
- * of the cgroup we are now in and fail closed unless every asked-for limit is there.
+ * scope_enter() has the sandbox-scope helper (scope-bus.c) ask the user manager, over sd-bus on the session
+ * bus, for a new transient scope "sandbox-<pid>-<random>.scope" holding this process, with the limits as unit
+ * properties, and wait for the start job's JobRemoved signal. systemd accepting a property does not mean the
+ * kernel enforces it (on cgroup v1, or without delegated controllers, it silently writes nothing), so we then
+ * read the kernel's own files of the cgroup we are now in and fail closed unless every asked-for limit is
+ * there.
  *
  * Nothing is left behind on failure: the scope's only process is this one, and a scope whose processes are
  * all gone stops and (CollectMode=inactive-or-failed) is unloaded by the manager. */
@@ -17,7 +18,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,54 +27,9 @@
 #include "utils.h"
 
 #ifdef HAVE_SYSTEMD
-#include <dlfcn.h>
-#include <systemd/sd-bus.h>
 
-/* libsystemd is opened only when a limit is asked for: linked in, it and the five libraries it pulls in would
- * be loaded by every run, limits or not, for a good share of our start-up time. The calls below go through
- * this table, filled from the library with the prototypes of its own header. */
-#define SDBUS_FUNCTIONS(X)                                                                          \
-    X(sd_bus_open_user)                                                                             \
-    X(sd_bus_flush_close_unref)                                                                     \
-    X(sd_bus_match_signal)                                                                          \
-    X(sd_bus_call) X(sd_bus_process) X(sd_bus_wait) X(sd_bus_message_new_method_call)               \
-        X(sd_bus_message_append) X(sd_bus_message_open_container) X(sd_bus_message_close_container) \
-            X(sd_bus_message_read) X(sd_bus_message_unref) X(sd_bus_error_free) X(sd_bus_error_has_name)
-
-static struct {
-#define SDBUS_FIELD(name) __typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses): a declarator */
-    SDBUS_FUNCTIONS(SDBUS_FIELD)
-} sdbus;
-
-static void load_sdbus(void)
-{
-    void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-        die("resource limits: cannot load libsystemd.so.0: %s", dlerror());
-#define SDBUS_LOAD(name)                                       \
-    if (!(sdbus.name = (__typeof__(name) *)dlsym(lib, #name))) \
-        die("resource limits: libsystemd.so.0 has no %s", #name);
-    SDBUS_FUNCTIONS(SDBUS_LOAD)
-}
-
-#define sd_bus_open_user               sdbus.sd_bus_open_user
-#define sd_bus_flush_close_unref       sdbus.sd_bus_flush_close_unref
-#define sd_bus_match_signal            sdbus.sd_bus_match_signal
-#define sd_bus_call                    sdbus.sd_bus_call
-#define sd_bus_process                 sdbus.sd_bus_process
-#define sd_bus_wait                    sdbus.sd_bus_wait
-#define sd_bus_message_new_method_call sdbus.sd_bus_message_new_method_call
-#define sd_bus_message_append          sdbus.sd_bus_message_append
-#define sd_bus_message_open_container  sdbus.sd_bus_message_open_container
-#define sd_bus_message_close_container sdbus.sd_bus_message_close_container
-#define sd_bus_message_read            sdbus.sd_bus_message_read
-#define sd_bus_message_unref           sdbus.sd_bus_message_unref
-#define sd_bus_error_free              sdbus.sd_bus_error_free
-#define sd_bus_error_has_name          sdbus.sd_bus_error_has_name
-
-#define START_TIMEOUT_USEC (10ull * 1000 * 1000) /* the method call and the job, together */
-#define MAX_FILE           65536                 /* a cgroup file, /proc/self/cgroup */
-#define MAX_MOUNTINFO      (16u << 20)           /* /proc/self/mountinfo can be long */
+#define MAX_FILE      65536       /* a cgroup file, /proc/self/cgroup */
+#define MAX_MOUNTINFO (16u << 20) /* /proc/self/mountinfo can be long */
 
 static const char *const limit_option[] = {
     [0] = "--memory-max", [1] = "--memory-high", [2] = "--memory-swap-max", [3] = "--cpu-quota",
@@ -93,188 +50,91 @@ static unsigned bit_index(unsigned bit)
 }
 
 /* ----------------------------------------------------------------------------------------------------------
- * The D-Bus part
+ * The D-Bus part: the sandbox-scope helper (scope-bus.c), linked with libsystemd, which a static program
+ * cannot load itself
  * ----------------------------------------------------------------------------------------------------------
  */
 
-struct job_wait {
-    const char *unit;
-    const char *job; /* NULL until the StartTransientUnit reply gave it */
-    bool seen;
-    char result[32];
-};
-
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+/* The helper beside our own executable (a build tree, or a relocated install), else where it is installed. */
+static void helper_path(char *path, size_t size)
 {
-    struct job_wait *w = userdata;
-    uint32_t id;
-    const char *path, *unit, *result;
-    (void)ret_error;
-    if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
-        return 0;
-    if (strcmp(unit, w->unit) != 0 || (w->job && strcmp(path, w->job) != 0))
-        return 0;
-    w->seen = true;
-    snprintf(w->result, sizeof w->result, "%s", result);
-    return 0;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            snprintf(path, size, "%.*s/sandbox-scope", (int)(slash - self), self);
+            if (access(path, X_OK) == 0)
+                return;
+        }
+    }
+    snprintf(path, size, "%s/sandbox-scope", SBX_PKGLIBEXECDIR);
 }
 
-static void die_connect(int r)
+static void helper_argv(const struct limits *l, const char *slice, char args[][24], const char **argv)
 {
-    const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
-    const char *rt = getenv("XDG_RUNTIME_DIR");
-    char where[512];
-    if (addr && *addr)
-        snprintf(where, sizeof where, "DBUS_SESSION_BUS_ADDRESS=%s", addr);
-    else if (rt && *rt)
-        snprintf(where, sizeof where, "%s/bus (from XDG_RUNTIME_DIR)", rt);
-    else
-        snprintf(where, sizeof where, "neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set");
-    die("resource limits: cannot connect to the session bus (%s): %s; limits need a running systemd user "
-        "manager on the user's session bus: set XDG_RUNTIME_DIR (or DBUS_SESSION_BUS_ADDRESS) as in a login "
-        "session and check 'systemctl --user status'",
-        where, strerror(-r));
+    const unsigned long long v[] = {(unsigned long long)getpid(),
+                                    l->set,
+                                    l->memory_max,
+                                    l->memory_high,
+                                    l->memory_swap_max,
+                                    l->cpu_quota,
+                                    l->cpu_weight,
+                                    l->tasks_max,
+                                    l->io_weight};
+    size_t n = 0;
+    argv[n++] = "sandbox-scope";
+    if (log_level_prefix)
+        argv[n++] = "--level-prefix";
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        snprintf(args[i], 24, "%llu", v[i]);
+        argv[n++] = args[i];
+        if (i == 0)
+            argv[n++] = slice;
+    }
+    argv[n] = NULL;
 }
 
-static sd_bus_message *new_start_call(sd_bus *bus, const char *unit, const char *slice,
-                                      const struct limits *l, bool oom_policy)
-{
-    static const char *const prop[] = {"MemoryMax", "MemoryHigh", "MemorySwapMax", "CPUQuotaPerSecUSec",
-                                       "CPUWeight", "TasksMax",   "IOWeight"};
-    const unsigned long long value[] = {
-        l->memory_max, l->memory_high, l->memory_swap_max, l->cpu_quota * 10000ull,
-        l->cpu_weight, l->tasks_max,   l->io_weight};
-    sd_bus_message *m = NULL;
-    char desc[64];
-    int r;
-    snprintf(desc, sizeof desc, "sandbox of process %d", (int)getpid());
-    r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "StartTransientUnit");
-    if (r >= 0)
-        r = sd_bus_message_append(m, "ss", unit, "fail");
-    if (r >= 0)
-        r = sd_bus_message_open_container(m, 'a', "(sv)");
-    if (r >= 0)
-        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "PIDs", "au", 1, (uint32_t)getpid(), "Slice", "s",
-                                  slice, "CollectMode", "s", "inactive-or-failed", "Description", "s", desc);
-    /* systemd >= 253 stops a scope on an OOM kill by default (OOMPolicy=, from DefaultOOMPolicy=stop): that
-     * would kill the supervisor too, and nobody would report the kill. Older ones do not know the property.
-     */
-    if (r >= 0 && oom_policy)
-        r = sd_bus_message_append(m, "(sv)", "OOMPolicy", "s", "continue");
-    for (unsigned i = 0; r >= 0 && i < sizeof prop / sizeof prop[0]; i++)
-        if (l->set & (1u << i))
-            r = sd_bus_message_append(m, "(sv)", prop[i], "t", (uint64_t)value[i]);
-    if (r >= 0)
-        r = sd_bus_message_close_container(m);
-    if (r >= 0)
-        r = sd_bus_message_append(m, "a(sa(sv))", 0);
-    if (r < 0)
-        die("resource limits: cannot build the D-Bus call: %s", strerror(-r));
-    return m;
-}
-
-static uint64_t now_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* The start job failed. The unit's own Result (e.g. "resources": it could not move us into the scope's
- * cgroup) cannot be read back: with CollectMode=inactive-or-failed the failed unit is unloaded at once, and
- * asking for it loads a fresh, empty one. The usual cause is the caller's cgroup, hence the hint. */
-static NORETURN void die_job(const char *unit, const char *result)
-{
-    die("resource limits: the systemd user manager could not start the scope %s (job result '%s'): is this "
-        "process outside the manager's delegated cgroup subtree? The manager can only move processes out of "
-        "cgroups it may write to (its log says why)",
-        unit, result);
-}
-
-/* A fresh unique name in scope.unit: sandbox-<pid>-<16 random hex digits>.scope */
-static void new_unit_name(void)
-{
-    unsigned char rnd[8];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        die_errno("resource limits: getrandom");
-    int n = snprintf(scope.unit, sizeof scope.unit, "sandbox-%d-", (int)getpid());
-    for (size_t i = 0; i < sizeof rnd; i++)
-        n += snprintf(scope.unit + n, sizeof scope.unit - (size_t)n, "%02x", rnd[i]);
-    snprintf(scope.unit + n, sizeof scope.unit - (size_t)n, ".scope");
-}
-
-/* Creates the scope scope.unit with this process in it; returns once its start job is done. */
+/* Runs the helper, which moves us into the new scope; its name goes to scope.unit. The helper says why when
+ * it fails, and so do we: one line either way. */
 static void start_scope(const struct limits *l, const char *slice)
 {
-    const char *unit = scope.unit;
-    sd_bus *bus = NULL;
-    sd_bus_message *reply = NULL;
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    struct job_wait w = {.unit = unit};
-    uint64_t deadline = now_usec() + START_TIMEOUT_USEC;
-    int r;
-
-    r = sd_bus_open_user(&bus);
-    if (r < 0)
-        die_connect(r);
-    /* Subscribed before the call, so that the job's end cannot pass unseen. */
-    r = sd_bus_match_signal(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                            "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
-    if (r < 0)
-        die("resource limits: cannot subscribe to the user manager's signals on the session bus: %s",
-            strerror(-r));
-
-    for (bool oom_policy = true;; oom_policy = false) {
-        sd_bus_message *m = new_start_call(bus, unit, slice, l, oom_policy);
-        uint64_t now = now_usec();
-        r = now < deadline ? sd_bus_call(bus, m, deadline - now, &error, &reply) : -ETIMEDOUT;
-        sd_bus_message_unref(m);
-        if (r >= 0)
-            break;
-        if (oom_policy && sd_bus_error_has_name(&error, SD_BUS_ERROR_PROPERTY_READ_ONLY) && error.message &&
-            strstr(error.message, "OOMPolicy")) {
-            /* systemd < 253: no OOMPolicy= for scopes (and no stop on OOM either). The refused unit may
-             * linger a moment as a stub: ask again under a new name. */
-            sd_bus_error_free(&error);
-            new_unit_name();
-            continue;
-        }
-        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
-            sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-            die("resource limits: no systemd user manager on the session bus (%s): limits need one (is "
-                "'systemd --user' running for this user? check 'systemctl --user status')",
-                error.message ? error.message : strerror(-r));
-        if (r == -ETIMEDOUT)
-            die("resource limits: the systemd user manager did not answer within %llu s",
-                START_TIMEOUT_USEC / 1000000);
-        die("resource limits: the systemd user manager refused the scope %s: %s", unit,
-            error.message ? error.message : strerror(-r));
+    char path[PATH_MAX], args[9][24];
+    const char *argv[16];
+    int out[2];
+    helper_path(path, sizeof path);
+    helper_argv(l, slice, args, argv);
+    if (pipe2(out, O_CLOEXEC) < 0)
+        die_errno("resource limits: pipe2");
+    pid_t pid = fork();
+    if (pid < 0)
+        die_errno("resource limits: fork");
+    if (pid == 0) {
+        /* the caller's fds (--info-fd, --sync-fd, data) are not the helper's business */
+        if (dup2(out[1], STDOUT_FILENO) < 0 || syscall(SYS_close_range, 3, ~0u, 0) < 0)
+            _exit(1);
+        execv(path, (char **)argv);
+        die_errno("resource limits: cannot run %s", path);
     }
-    r = sd_bus_message_read(reply, "o", &w.job);
-    if (r < 0)
-        die("resource limits: unexpected answer from the systemd user manager: %s", strerror(-r));
-
-    while (!w.seen) {
-        r = sd_bus_process(bus, NULL);
-        if (r < 0)
-            die("resource limits: lost the connection to the systemd user manager while starting %s: %s",
-                unit, strerror(-r));
-        if (r > 0)
-            continue;
-        uint64_t now = now_usec();
-        if (now >= deadline)
-            die("resource limits: the systemd user manager did not start the scope %s within %llu s", unit,
-                START_TIMEOUT_USEC / 1000000);
-        r = sd_bus_wait(bus, deadline - now);
-        if (r < 0 && r != -EINTR)
-            die("resource limits: waiting for the systemd user manager: %s", strerror(-r));
-    }
-    if (strcmp(w.result, "done") != 0)
-        die_job(unit, w.result);
-
-    sd_bus_message_unref(reply);
-    sd_bus_flush_close_unref(bus); /* no bus connection goes on into the sandbox */
+    close(out[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (
+        len < sizeof scope.unit - 1 &&
+        ((n = read(out[0], scope.unit + len, sizeof scope.unit - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    close(out[0]);
+    scope.unit[len] = '\0';
+    scope.unit[strcspn(scope.unit, "\n")] = '\0';
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die_errno("resource limits: waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        sbx_exit(1); /* the helper has said why */
+    if (strncmp(scope.unit, "sandbox-", 8) != 0)
+        die("resource limits: %s gave no scope name", path);
 }
 
 /* ----------------------------------------------------------------------------------------------------------
@@ -669,8 +529,6 @@ static void remember_oom_counter(void)
 void scope_enter(const struct limits *limits)
 {
     const char *slice = limits->slice ? limits->slice : "sandbox.slice";
-    load_sdbus();
-    new_unit_name();
     start_scope(limits, slice);
 
     /* We must be in the scope now, as seen by the manager's main hierarchy. */

@@ -367,3 +367,14 @@ report_bad() {
     run sb --args 3 "${RO[@]}" true 3<"$BATS_TEST_TMPDIR/args"
     assert_error_line '--chdir takes one argument$'
 }
+
+@test "a limit without the sandbox-scope helper: one line naming where it was looked for, nothing run" {
+    [[ -x $(dirname "$SANDBOX")/sandbox-scope ]] || skip "built without libsystemd: no helper to take away"
+    local installed
+    installed=$(strings "$SANDBOX" | grep -m1 '/libexec/.*sandbox$\|/libexec/sandbox$') || true
+    [[ -z $installed || ! -e $installed/sandbox-scope ]] || skip "an installed helper ($installed) would be found"
+    mkdir "$BATS_TEST_TMPDIR/bin"
+    cp "$SANDBOX" "$BATS_TEST_TMPDIR/bin/sandbox"
+    run "$BATS_TEST_TMPDIR/bin/sandbox" "${RO[@]}" --memory-max 64M echo RAN
+    assert_error_line "resource limits: cannot run .*/sandbox-scope: No such file or directory$"
+}
