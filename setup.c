@@ -25,7 +25,27 @@ struct root {
     bool new_pidns;
     struct stat newroot_st; /* what r->newroot names, to tell when a mount covered it */
     const struct host *host;
+    /* The last destination's parent directory, kept: consecutive ops often share one (/etc/passwd,
+     * /etc/group, ...). A mount can cover it only when its target is an entry that already existed (which may
+     * be this directory, or one above it): then it is forgotten. */
+    char parent_path[PATH_MAX];
+    int parent_fd;
 };
+
+/* Where an op's destination is: an entry that existed (fd), or one just made by name in a directory (at,
+ * name): its new name cannot be the kept parent or above it. */
+struct dest {
+    int fd;
+    int at;
+    const char *name;
+    char buf[PATH_MAX];
+};
+
+static void dest_close(struct dest *d)
+{
+    close_fd(&d->fd);
+}
+#define cleanup_dest __attribute__((cleanup(dest_close)))
 
 /* "/a/b" -> "a/b"; "/" -> "." (openat2 needs a non-empty path) */
 static const char *rel(const char *path)
@@ -135,8 +155,15 @@ static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents)
     return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
 }
 
-/* Step two of every op that has a destination: its missing parents. Returns an fd of the parent directory and
- * sets *last to the destination's name in it; -1 with *last NULL when the destination is the root itself. */
+static void forget_parent(struct root *r)
+{
+    close_fd(&r->parent_fd);
+    r->parent_fd = -1;
+}
+
+/* Step two of every op that has a destination: its missing parents. Returns an fd of the parent directory
+ * (the root's to close, not the caller's) and sets *last to the destination's name in it; -1 with *last NULL
+ * when the destination is the root itself. */
 static int make_parents(struct root *r, const struct op *op, char *buf, size_t size, const char **last)
 {
     const char *parent;
@@ -145,64 +172,75 @@ static int make_parents(struct root *r, const struct op *op, char *buf, size_t s
         die_errno("Can't mkdir parents for %s", op->dest);
     if (!*last)
         return -1;
+    if (r->parent_fd >= 0 && strcmp(parent, r->parent_path) == 0)
+        return r->parent_fd;
     mode_t mode = parent_mode(op);
     int fd = ensure_dir(r->newroot, parent, mode, mode);
     if (fd < 0)
         die_errno("Can't mkdir parents for %s", op->dest);
+    forget_parent(r);
+    snprintf(r->parent_path, sizeof r->parent_path, "%s", parent); /* parent is shorter than PATH_MAX */
+    r->parent_fd = fd;
     return fd;
 }
 
 /* Called when looking the destination up just failed (errno says why): when it is merely missing, its parent
- * directory, made as needed, and *last its name there; else -1, errno kept. */
+ * directory, made as needed (the root's), and *last its name there; else -1, errno kept. */
 static int parent_of_missing(struct root *r, const struct op *op, char *buf, size_t size, const char **last)
 {
     int err = errno;
     int pfd = make_parents(r, op, buf, size, last);
-    if (err == ENOENT && pfd >= 0)
-        return pfd;
-    close_fd(&pfd);
     errno = err;
-    return -1;
+    return err == ENOENT ? pfd : -1;
 }
 
 /* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
- * in its parents, made as needed. */
-static int dest_dir(struct root *r, const struct op *op, mode_t mode)
+ * in its parents, made as needed. 0, or -1 with errno. */
+static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct dest *d)
 {
-    int fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
-    if (fd >= 0)
-        return fd;
-    char buf[PATH_MAX];
-    const char *last;
-    cleanup_fd int pfd = parent_of_missing(r, op, buf, sizeof buf, &last);
+    d->at = -1;
+    d->fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
+    if (d->fd >= 0)
+        return 0;
+    int pfd = parent_of_missing(r, op, d->buf, sizeof d->buf, &d->name);
     if (pfd < 0)
         return -1;
-    if (mkdirat(pfd, last, mode) < 0 && errno != EEXIST)
+    if (mkdirat(pfd, d->name, mode) == 0) {
+        d->at = pfd;
+        return 0;
+    }
+    if (errno != EEXIST)
         return -1;
-    return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
+    d->fd = open_child_nofollow(pfd, d->name, O_PATH | O_DIRECTORY, 0); /* it appeared meanwhile */
+    return d->fd < 0 ? -1 : 0;
 }
 
 /* The op's destination as a non-directory: an existing one of any type, or a new empty file with mode. */
-static int dest_file(struct root *r, const struct op *op, mode_t mode)
+static int dest_file(struct root *r, const struct op *op, mode_t mode, struct dest *d)
 {
-    int fd = open_in(r->newroot, op->dest, O_PATH);
-    if (fd >= 0) {
+    d->at = -1;
+    d->fd = open_in(r->newroot, op->dest, O_PATH);
+    if (d->fd >= 0) {
         struct stat st;
-        if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
-            return fd;
-        close(fd);
+        if (fstat(d->fd, &st) == 0 && !S_ISDIR(st.st_mode))
+            return 0;
+        close_fd(&d->fd);
+        d->fd = -1;
         errno = EISDIR;
         return -1;
     }
-    char buf[PATH_MAX];
-    const char *last;
-    cleanup_fd int pfd = parent_of_missing(r, op, buf, sizeof buf, &last);
+    int pfd = parent_of_missing(r, op, d->buf, sizeof d->buf, &d->name);
     if (pfd < 0)
         return -1;
-    fd = open_child_nofollow(pfd, last, O_CREAT | O_EXCL | O_WRONLY, mode);
-    if (fd < 0 && errno == EEXIST)
-        fd = open_child_nofollow(pfd, last, O_PATH, 0);
-    return fd;
+    /* mknod(2) makes a regular file without opening it; it never follows a symlink at the name */
+    if (mknodat(pfd, d->name, S_IFREG | mode, 0) == 0) {
+        d->at = pfd;
+        return 0;
+    }
+    if (errno != EEXIST)
+        return -1;
+    d->fd = open_child_nofollow(pfd, d->name, O_PATH, 0);
+    return d->fd < 0 ? -1 : 0;
 }
 
 /* bwrap names mount targets by their place in the staging root; so do we, for the same messages. */
@@ -218,6 +256,15 @@ static const char *staged(const char *tree, const char *path, char *buf, size_t 
 static int attach(int tree, int dest_fd)
 {
     return sbx_move_mount(tree, "", dest_fd, "", SBX_MOVE_MOUNT_F_EMPTY_PATH | SBX_MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+/* A new entry is named in its directory: without MOVE_MOUNT_T_SYMLINKS the name itself is not followed
+ * (move_mount(2)), should it have been swapped for a symlink since we made it. */
+static int attach_dest(int tree, const struct dest *d)
+{
+    if (d->fd >= 0)
+        return attach(tree, d->fd);
+    return sbx_move_mount(tree, "", d->at, d->name, SBX_MOVE_MOUNT_F_EMPTY_PATH);
 }
 
 /* A recursive clone of the tree at src_fd with attr set on every mount in it, detached. */
@@ -265,10 +312,15 @@ static void open_newroot(struct root *r)
     r->newroot = fd;
 }
 
-static void refresh_newroot(struct root *r, int dest_fd)
+/* After a mount on d: if it covered the new root itself, take the top one; an entry that existed may have
+ * been the kept parent directory, or above it. */
+static void mounted_on(struct root *r, const struct dest *d)
 {
+    if (d->fd < 0)
+        return;
+    forget_parent(r);
     struct stat st;
-    if (fstat(dest_fd, &st) < 0)
+    if (fstat(d->fd, &st) < 0)
         die_errno("fstat");
     if (st.st_dev == r->newroot_st.st_dev && st.st_ino == r->newroot_st.st_ino)
         open_newroot(r);
@@ -278,13 +330,13 @@ static void refresh_newroot(struct root *r, int dest_fd)
 static void mount_fs_at(struct root *r, const struct op *op, const char *type, const char *const *opts,
                         unsigned attr)
 {
-    cleanup_fd int dest_fd = dest_dir(r, op, 0755);
-    if (dest_fd < 0)
+    cleanup_dest struct dest d;
+    if (dest_dir(r, op, 0755, &d) < 0)
         die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs(type, opts, attr);
-    if (fs < 0 || attach(fs, dest_fd) < 0)
+    if (fs < 0 || attach_dest(fs, &d) < 0)
         die_errno("Can't mount %s on %s", type, NEWROOT_PATH(op->dest));
-    refresh_newroot(r, dest_fd);
+    mounted_on(r, &d);
 }
 
 /* Binds the tree at src_fd on the op's destination, made a directory or a file to match it. */
@@ -294,8 +346,8 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
     if (fstat(src_fd, &st) < 0)
         die_errno("Can't get type of source %s", src_name);
     bool dir = S_ISDIR(st.st_mode);
-    cleanup_fd int dest_fd = dir ? dest_dir(r, op, 0755) : dest_file(r, op, 0444);
-    if (dest_fd < 0)
+    cleanup_dest struct dest d;
+    if ((dir ? dest_dir(r, op, 0755, &d) : dest_file(r, op, 0444, &d)) < 0)
         die_errno(dir ? "Can't mkdir %s" : "Can't create file at %s", op->dest);
     unsigned attr = SBX_MOUNT_ATTR_NOSUID;
     if (!(op->flags & OPF_DEV))
@@ -303,10 +355,10 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
     if (op->flags & OPF_RO)
         attr |= SBX_MOUNT_ATTR_RDONLY;
     cleanup_fd int tree = clone_tree(src_fd, attr);
-    if (tree < 0 || attach(tree, dest_fd) < 0)
+    if (tree < 0 || attach_dest(tree, &d) < 0)
         die_errno("Can't bind mount %s on %s: Unable to mount source on destination", src_name,
                   NEWROOT_PATH(op->dest));
-    refresh_newroot(r, dest_fd);
+    mounted_on(r, &d);
 }
 
 static void op_bind(struct root *r, const struct op *op)
@@ -332,7 +384,7 @@ static void op_remount_ro(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    (void)make_parents(r, op, buf, sizeof buf, &last);
     cleanup_fd int fd = open_in(r->newroot, op->dest, O_PATH);
     if (fd < 0)
         die_errno("Can't remount readonly on %s: realpath(destination)", NEWROOT_PATH(op->dest));
@@ -351,6 +403,7 @@ static const char *const proc_covered[] = {"sys", "sysrq-trigger", "irq", "bus"}
 
 static void cover_proc(struct root *r, const struct op *op)
 {
+    forget_parent(r); /* (mounts below an entry that existed) */
     cleanup_fd int proc = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
     if (proc < 0)
         die_errno("Can't open %s", NEWROOT_PATH(op->dest));
@@ -396,12 +449,12 @@ static const char *const dev_links[][2] = {
 static void bind_dev_node(struct root *r, int devfd, const char *name, const char *host_path,
                           const char *dest)
 {
-    cleanup_fd int node = open_child_nofollow(devfd, name, O_CREAT | O_EXCL | O_WRONLY, 0444);
-    if (node < 0)
+    if (mknodat(devfd, name, S_IFREG | 0444, 0) < 0)
         die_errno("Can't create file %s/%s", dest, name);
     cleanup_fd int src = open_in(r->oldroot, host_path, O_PATH);
     cleanup_fd int tree = src < 0 ? -1 : clone_tree(src, SBX_MOUNT_ATTR_NOSUID);
-    if (tree < 0 || attach(tree, node) < 0)
+    const struct dest node = {.fd = -1, .at = devfd, .name = name};
+    if (tree < 0 || attach_dest(tree, &node) < 0)
         die_errno("Can't bind mount %s on %s/%s", OLDROOT_PATH(host_path), NEWROOT_PATH(dest), name);
 }
 
@@ -460,8 +513,8 @@ static void op_mqueue(struct root *r, const struct op *op)
 
 static void op_dir(struct root *r, const struct op *op)
 {
-    cleanup_fd int fd = dest_dir(r, op, op_mode(op));
-    if (fd < 0)
+    cleanup_dest struct dest d;
+    if (dest_dir(r, op, op_mode(op), &d) < 0)
         die_errno("Can't mkdir %s", op->dest);
 }
 
@@ -469,7 +522,7 @@ static void op_file(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    int pfd = make_parents(r, op, buf, sizeof buf, &last);
     if (pfd < 0)
         errno = EISDIR;
     /* like creat(2): an existing file is truncated and keeps its mode; never through a symlink */
@@ -507,7 +560,7 @@ static void op_symlink(struct root *r, const struct op *op)
 {
     char buf[PATH_MAX], target[PATH_MAX];
     const char *last;
-    cleanup_fd int pfd = make_parents(r, op, buf, sizeof buf, &last);
+    int pfd = make_parents(r, op, buf, sizeof buf, &last);
     if (pfd < 0) {
         errno = EEXIST;
         die_errno("Can't make symlink at %s", op->dest);
@@ -584,11 +637,11 @@ static void op_overlay(struct root *r, const struct op *op)
     }
     const char *opts[] = {"lowerdir", lower,     "userxattr", NULL, upper[0] ? "upperdir" : NULL,
                           upper,      "workdir", work,        NULL};
-    cleanup_fd int dest_fd = dest_dir(r, op, 0755);
-    if (dest_fd < 0)
+    cleanup_dest struct dest d;
+    if (dest_dir(r, op, 0755, &d) < 0)
         die_errno("Can't mkdir %s", op->dest);
     cleanup_fd int fs = new_fs("overlay", opts, 0);
-    if (fs < 0 || attach(fs, dest_fd) < 0) {
+    if (fs < 0 || attach_dest(fs, &d) < 0) {
         /* the options as one string, in bwrap's order, for its messages */
         char all[sizeof lower + sizeof upper + sizeof work + 64];
         if (upper[0])
@@ -600,7 +653,7 @@ static void op_overlay(struct root *r, const struct op *op)
                 NEWROOT_PATH(op->dest), all);
         die_errno("Can't make overlay mount on %s with options %s", NEWROOT_PATH(op->dest), all);
     }
-    refresh_newroot(r, dest_fd);
+    mounted_on(r, &d);
 }
 
 typedef void op_fn(struct root *r, const struct op *op);
@@ -657,6 +710,7 @@ static void enter_base(struct root *r)
  * directory of ours in it (pivot_root(2), NOTES). */
 static void leave_base(struct root *r)
 {
+    forget_parent(r);
     if (fchdir(r->newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
         die_errno("pivot_root");
     if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
@@ -696,7 +750,7 @@ static void take_fd_sources(struct plan *plan)
 
 void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns)
 {
-    struct root r = {.host = host, .new_pidns = new_pidns};
+    struct root r = {.host = host, .new_pidns = new_pidns, .parent_fd = -1};
     take_fd_sources(plan);
     enter_base(&r);
     for (size_t i = 0; i < plan->n_ops; i++)

@@ -536,3 +536,16 @@ ptmx -> pts/ptmx"
     assert_status 0
     assert_output $'mark\nmark'
 }
+
+@test "a mount over a directory that existed hides what earlier ops made there, also from the ops after it" {
+    # the parent directory of consecutive destinations is kept open between ops; a mount over it (or above
+    # it) must make the next op look it up again, or /x/f2 would go into the covered directory
+    run sb "${RO[@]}" --tmpfs /tmp --dir /tmp/x/y --file 3 /tmp/x/f1 --tmpfs /tmp/x --file 4 /tmp/x/f2 \
+        --symlink f2 /tmp/x/l ls -A /tmp/x 3</dev/null 4</dev/null
+    assert_status 0
+    assert_output $'f2\nl'
+    run sb "${RO[@]}" --tmpfs /tmp --file 3 /tmp/a/f1 --tmpfs /tmp --file 4 /tmp/a/f2 ls -A /tmp /tmp/a \
+        3</dev/null 4</dev/null
+    assert_status 0
+    assert_output $'/tmp:\na\n\n/tmp/a:\nf2'
+}
