@@ -102,10 +102,20 @@ static unsigned long namespaces_of(const struct plan *plan)
     return flags | CLONE_NEWNS;
 }
 
+/* The same, optimistically: every "-try" one. Asking /proc about each costs every run a few lookups; the
+ * kernel's answer to the clone tells as much, and only then does spawn() ask (namespaces_of). */
+static unsigned long namespaces_hoped(const struct plan *plan)
+{
+    unsigned long flags = plan->unshare | CLONE_NEWNS;
+    if ((plan->unshare_try & CLONE_NEWUSER) && plan->userns_fd < 0)
+        flags |= CLONE_NEWUSER;
+    return flags | (plan->unshare_try & CLONE_NEWCGROUP);
+}
+
 static void decide(struct run *run)
 {
     const struct plan *plan = &run->plan;
-    run->ns = namespaces_of(plan);
+    run->ns = namespaces_hoped(plan);
     run->keep_caps = caps_requested(plan->caps, plan->n_caps, run->host.uid == 0);
     run->skip_capset = run->host.uid == 0 && plan->n_caps == 0;
     run->reaper = !plan->as_pid_1 && ((run->ns & CLONE_NEWPID) || plan->n_lock_files || plan->sync_fd >= 0);
@@ -133,13 +143,29 @@ static unsigned long clone_flags(const struct run *run)
     return run->plan.pidns_fd >= 0 ? run->ns & ~(unsigned long)CLONE_NEWPID : run->ns;
 }
 
-static pid_t spawn(const struct run *run)
+static long clone_child(unsigned long flags)
 {
-    unsigned long flags = clone_flags(run);
     struct sbx_clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
     long pid = sbx_clone3(&args);
     if (pid < 0 && errno == ENOSYS) /* clone3 filtered, as some container runtimes do: the old call */
         pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    return pid;
+}
+
+static pid_t spawn(struct run *run)
+{
+    long pid = clone_child(clone_flags(run));
+    /* EINVAL: a namespace this kernel lacks; ENOSPC: user namespaces switched off (max_user_namespaces 0).
+     * Without the "-try" ones it does not offer, once more (and bwrap's message for a required one). */
+    if (pid < 0 && (errno == EINVAL || errno == ENOSPC)) {
+        int err = errno;
+        unsigned long offered = namespaces_of(&run->plan);
+        errno = err;
+        if (offered != run->ns) {
+            run->ns = offered;
+            pid = clone_child(clone_flags(run));
+        }
+    }
     if (pid >= 0)
         return (pid_t)pid;
     if (run->ns & CLONE_NEWUSER)

@@ -260,22 +260,32 @@ static int attach(int tree, int dest_fd)
 
 /* A new entry is named in its directory: without MOVE_MOUNT_T_SYMLINKS the name itself is not followed
  * (move_mount(2)), should it have been swapped for a symlink since we made it. */
+static int attach_at(int tree, int dirfd, const char *name)
+{
+    return sbx_move_mount(tree, "", dirfd, name, SBX_MOVE_MOUNT_F_EMPTY_PATH);
+}
+
 static int attach_dest(int tree, const struct dest *d)
 {
-    if (d->fd >= 0)
-        return attach(tree, d->fd);
-    return sbx_move_mount(tree, "", d->at, d->name, SBX_MOVE_MOUNT_F_EMPTY_PATH);
+    return d->fd >= 0 ? attach(tree, d->fd) : attach_at(tree, d->at, d->name);
 }
 
 /* A recursive clone of the tree at src_fd with attr set on every mount in it, detached. */
 static int clone_tree(int src_fd, unsigned attr)
 {
-    int tree = sbx_open_tree(
-        src_fd, "", SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC | SBX_AT_RECURSIVE | SBX_AT_EMPTY_PATH);
-    if (tree < 0)
-        return -1;
+    static bool no_attr_call; /* open_tree_attr(2) is Linux 6.15's: one call where there were two */
     /* One call for the whole tree: flags are only ever added, no per-submount remount, no mountinfo. */
     struct sbx_mount_attr ma = {.attr_set = attr};
+    unsigned flags = SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC | SBX_AT_RECURSIVE | SBX_AT_EMPTY_PATH;
+    if (!no_attr_call) {
+        int tree = sbx_open_tree_attr(src_fd, "", flags, &ma);
+        if (tree >= 0 || errno != ENOSYS)
+            return tree;
+        no_attr_call = true;
+    }
+    int tree = sbx_open_tree(src_fd, "", flags);
+    if (tree < 0)
+        return -1;
     if (sbx_mount_setattr(tree, "", SBX_AT_EMPTY_PATH | SBX_AT_RECURSIVE, &ma) < 0) {
         close_fd(&tree);
         return -1;
@@ -339,12 +349,18 @@ static void mount_fs_at(struct root *r, const struct op *op, const char *type, c
     mounted_on(r, &d);
 }
 
+/* How messages name a source: src_path in the staging tree src_tree, or as it is for src_tree NULL (formatted
+ * only when there is a message to give). */
+#define SOURCE_NAME(tree, path) \
+    ((tree) ? staged((tree), (path), (char[PATH_MAX + 16]){0}, PATH_MAX + 16) : (path))
+
 /* Binds the tree at src_fd on the op's destination, made a directory or a file to match it. */
-static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const char *src_name)
+static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const char *src_tree,
+                       const char *src_path)
 {
     struct stat st;
     if (fstat(src_fd, &st) < 0)
-        die_errno("Can't get type of source %s", src_name);
+        die_errno("Can't get type of source %s", SOURCE_NAME(src_tree, src_path));
     bool dir = S_ISDIR(st.st_mode);
     cleanup_dest struct dest d;
     if ((dir ? dest_dir(r, op, 0755, &d) : dest_file(r, op, 0444, &d)) < 0)
@@ -356,8 +372,8 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
         attr |= SBX_MOUNT_ATTR_RDONLY;
     cleanup_fd int tree = clone_tree(src_fd, attr);
     if (tree < 0 || attach_dest(tree, &d) < 0)
-        die_errno("Can't bind mount %s on %s: Unable to mount source on destination", src_name,
-                  NEWROOT_PATH(op->dest));
+        die_errno("Can't bind mount %s on %s: Unable to mount source on destination",
+                  SOURCE_NAME(src_tree, src_path), NEWROOT_PATH(op->dest));
     mounted_on(r, &d);
 }
 
@@ -367,7 +383,7 @@ static void op_bind(struct root *r, const struct op *op)
         /* --bind-fd: the tree is cloned from the fd itself, so what is mounted is the fd's by construction */
         char name[32];
         snprintf(name, sizeof name, "/proc/self/fd/%d", op->fd);
-        bind_fd_at(r, op->fd, op, name);
+        bind_fd_at(r, op->fd, op, NULL, name);
         close(op->fd);
         return;
     }
@@ -377,7 +393,7 @@ static void op_bind(struct root *r, const struct op *op)
             return;
         die_errno("Can't find source path %s", op->src);
     }
-    bind_fd_at(r, src, op, OLDROOT_PATH(op->src));
+    bind_fd_at(r, src, op, "oldroot", op->src);
 }
 
 static void op_remount_ro(struct root *r, const struct op *op)
@@ -434,7 +450,7 @@ static void op_proc(struct root *r, const struct op *op)
         cleanup_fd int src = open_in(r->oldroot, "proc", O_PATH | O_DIRECTORY);
         if (src < 0)
             die_errno("Can't find source path /proc");
-        bind_fd_at(r, src, op, "/oldroot/proc");
+        bind_fd_at(r, src, op, NULL, "/oldroot/proc");
     }
     cover_proc(r, op);
 }
@@ -453,8 +469,7 @@ static void bind_dev_node(struct root *r, int devfd, const char *name, const cha
         die_errno("Can't create file %s/%s", dest, name);
     cleanup_fd int src = open_in(r->oldroot, host_path, O_PATH);
     cleanup_fd int tree = src < 0 ? -1 : clone_tree(src, SBX_MOUNT_ATTR_NOSUID);
-    const struct dest node = {.fd = -1, .at = devfd, .name = name};
-    if (tree < 0 || attach_dest(tree, &node) < 0)
+    if (tree < 0 || attach_at(tree, devfd, name) < 0)
         die_errno("Can't bind mount %s on %s/%s", OLDROOT_PATH(host_path), NEWROOT_PATH(dest), name);
 }
 
@@ -553,7 +568,7 @@ static void op_bind_data(struct root *r, const struct op *op)
     if (copy_fd(op->fd, fd) < 0)
         die_errno("Can't write data to file %s", op->dest);
     consume_fd(op->fd);
-    bind_fd_at(r, fd, op, name);
+    bind_fd_at(r, fd, op, NULL, name);
 }
 
 static void op_symlink(struct root *r, const struct op *op)

@@ -8,15 +8,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SBX_NR_open_tree     428
-#define SBX_NR_move_mount    429
-#define SBX_NR_fsopen        430
-#define SBX_NR_fsconfig      431
-#define SBX_NR_fsmount       432
-#define SBX_NR_clone3        435
-#define SBX_NR_openat2       437
-#define SBX_NR_mount_setattr 442
-#define SBX_NR_fchmodat2     452
+#define SBX_NR_open_tree      428
+#define SBX_NR_move_mount     429
+#define SBX_NR_fsopen         430
+#define SBX_NR_fsconfig       431
+#define SBX_NR_fsmount        432
+#define SBX_NR_clone3         435
+#define SBX_NR_openat2        437
+#define SBX_NR_mount_setattr  442
+#define SBX_NR_fchmodat2      452
+#define SBX_NR_open_tree_attr 467 /* Linux 6.15 */
 
 #define SBX_OPEN_TREE_CLONE   1u
 #define SBX_OPEN_TREE_CLOEXEC 02000000u
@@ -59,6 +60,10 @@ struct sbx_clone_args {
 static inline int sbx_open_tree(int dfd, const char *path, unsigned flags)
 {
     return (int)syscall(SBX_NR_open_tree, dfd, path, flags);
+}
+static inline int sbx_open_tree_attr(int dfd, const char *path, unsigned flags, struct sbx_mount_attr *attr)
+{
+    return (int)syscall(SBX_NR_open_tree_attr, dfd, path, flags, attr, sizeof(*attr));
 }
 static inline int sbx_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned flags)
 {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 
 bool log_level_prefix;
 int log_fd = STDERR_FILENO;
@@ -218,9 +219,20 @@ char *read_all(int fd, size_t max, size_t *len_out)
     return buf;
 }
 
+/* Copies in the kernel when it can, with no buffer of ours to fault in: sendfile(2) reads files and memfds,
+ * splice(2) pipes; anything else goes through a small buffer. */
 int copy_fd(int in, int out)
 {
-    char buf[65536];
+    for (int how = 0; how < 2;) {
+        ssize_t n = how == 0 ? sendfile(out, in, NULL, 1u << 30) : splice(in, NULL, out, NULL, 1u << 30, 0);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno == EINVAL) /* not a file (or not a pipe): the next way */
+            how++;
+        else if (n < 0 && errno != EINTR)
+            return -1;
+    }
+    char buf[4096];
     for (;;) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)

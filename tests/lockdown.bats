@@ -20,6 +20,18 @@ setup_file() {
     assert_host_unchanged
 }
 
+@test "user.max_user_namespaces=0: --unshare-user-try and --unshare-all go on without one, as with bwrap" {
+    # (root in a user namespace of our own may make the other namespaces without a new user namespace)
+    run unshare -U -r sh -c 'echo 0 >/proc/sys/user/max_user_namespaces && readlink /proc/self/ns/user &&
+        for o in --unshare-user-try --unshare-all; do
+            "$0" $o --ro-bind / / --proc /proc --unshare-pid sh -c "readlink /proc/self/ns/user; echo \$\$"
+        done' "$SANDBOX"
+    assert_status 0
+    [[ ${#lines[@]} == 5 && ${lines[1]} == "${lines[0]}" && ${lines[3]} == "${lines[0]}" ]] ||
+        fail "the command is not in the caller's user namespace" "$output"
+    [[ ${lines[2]} == 2 && ${lines[4]} == 2 ]] || fail "no pid namespace of its own" "$output"
+}
+
 @test "the same host with the limit above 0 works (control)" {
     run unshare -U -r sh -c 'exec "$0" --unshare-user --ro-bind / / echo ok' "$SANDBOX"
     assert_status 0

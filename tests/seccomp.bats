@@ -247,3 +247,14 @@ PROBE='mkdir /tmp/w/d && echo mkdir-ok; uname -s'
     assert_status 1
     assert_output $'pid 1\nmkdir: cannot create directory \'/tmp/w/d\': Operation not permitted'
 }
+
+@test "without open_tree_attr (before Linux 6.15: ENOSYS) binds are still read-only: the two-call way" {
+    # the sandbox under test runs inside another one whose filter makes open_tree_attr (467) fail ENOSYS
+    "$SG_DIR/seccomp-gen" 467=38 >"$T/no-ota.bpf"
+    run sb --ro-bind / / --dev /dev --unshare-pid --proc /proc --seccomp 3 "$SANDBOX" --ro-bind / / --tmpfs /tmp \
+        --ro-bind /usr /tmp/usr --ro-bind-data 4 /tmp/data \
+        sh -c 'touch /tmp/usr/x 2>&1; touch /tmp/ok && cat /tmp/data' 3<"$T/no-ota.bpf" 4<<<made
+    assert_status 0
+    assert_output_matches 'Read-only file system'
+    assert_output_matches 'made'
+}
