@@ -30,6 +30,7 @@ struct root {
      * be this directory, or one above it): then it is forgotten. */
     char parent_path[PATH_MAX];
     int parent_fd;
+    bool detached; /* the base is a detached mount (enter_base) */
 };
 
 /* Where an op's destination is: an entry that existed (fd), or one just made by name in a directory (at,
@@ -688,44 +689,88 @@ static op_fn *const op_fns[] = {
     [OP_OVERLAY] = op_overlay,
 };
 
-/* A private tmpfs over /tmp (hidden, in our namespace only) becomes the root, with the host's root at
- * /oldroot and the new one at /newroot: sources resolve in the host's tree as the caller sees it (its /tmp
- * included), destinations in a tree that does not contain the host's. */
-static void enter_base(struct root *r)
+/* The staging tree: a private tmpfs, the base, with the new root (a tmpfs of its own) at base/newroot;
+ * sources resolve in the host's tree as the caller sees it, destinations in a tree that does not contain the
+ * host's, and what the data ops make (--ro-bind-data's files) stays in the base, outside the new root.
+ *
+ * Since Linux 6.15 a detached mount may be mounted on (may_copy_tree() and the mount checks accept the
+ * caller's own anonymous mount namespaces): the base stays detached, and the host's root, unmoved, is where
+ * sources resolve. Before that, the base goes over /tmp and becomes our root with pivot_root(2), the host's
+ * root at /oldroot, as bwrap does (its /tmp visible again there). An overlay takes that second way always:
+ * its
+ * --tmp-overlay directories are named by path from our root. */
+static bool stage_detached(struct root *r, int base, int nr)
 {
-    /* MS_SLAVE|MS_REC: our mounts and unmounts must never propagate back to the host (mount_namespaces(7)).
-     */
-    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        die_errno("Failed to make / slave");
-    cleanup_fd int base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
-                                 SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    if (base < 0 || sbx_move_mount(base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    if (mkdirat(base, "newroot", 0755) < 0)
+        die_errno("Creating newroot failed");
+    if (sbx_move_mount(nr, "", base, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+        if (errno == EINVAL) /* an older kernel: the other way */
+            return false;
+        die_errno("setting up newroot bind");
+    }
+    r->detached = true;
+    r->base = fcntl(base, F_DUPFD_CLOEXEC, 3);
+    r->oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return true;
+}
+
+static void stage_pivoted(struct root *r, int base, int nr)
+{
+    if (sbx_move_mount(base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die_errno("Failed to mount tmpfs");
     if (chdir("/tmp") < 0)
         die_errno("chdir base_path");
-    if (mkdir("newroot", 0755) < 0)
+    if (mkdirat(base, "newroot", 0755) < 0 && errno != EEXIST)
         die_errno("Creating newroot failed");
     if (mkdir("oldroot", 0755) < 0)
         die_errno("Creating oldroot failed");
-    cleanup_fd int nr = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
-                               SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    if (nr < 0 || sbx_move_mount(nr, "", AT_FDCWD, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    if (sbx_move_mount(nr, "", AT_FDCWD, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die_errno("setting up newroot bind");
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0 || chdir("/") < 0)
         die_errno("pivot_root");
     r->base = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     r->oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* What only the pivoted way can do: an overlay's --tmp-overlay directories are named by path from our root,
+ * and mount_setattr(2) changes no mount inside a detached tree but its top one (--remount-ro). */
+static bool needs_pivot(const struct plan *plan)
+{
+    for (size_t i = 0; i < plan->n_ops; i++)
+        if (plan->ops[i].type == OP_OVERLAY || plan->ops[i].type == OP_REMOUNT_RO)
+            return true;
+    return false;
+}
+
+static void enter_base(struct root *r, const struct plan *plan)
+{
+    /* MS_SLAVE|MS_REC: our mounts and unmounts must never propagate back to the host (mount_namespaces(7)).
+     */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        die_errno("Failed to make / slave");
+    const char *const mode[] = {"mode", "0755", NULL};
+    cleanup_fd int base = new_fs("tmpfs", mode, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    cleanup_fd int nr = new_fs("tmpfs", mode, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    if (base < 0 || nr < 0)
+        die_errno("Failed to mount tmpfs");
     r->newroot = -1;
+    if (needs_pivot(plan) || !stage_detached(r, base, nr))
+        stage_pivoted(r, base, nr);
     if (r->base < 0 || r->oldroot < 0)
         die_errno("Failed to open the roots");
     open_newroot(r);
 }
 
 /* pivot_root(".", ".") stacks the old root over the new one; detaching it leaves only the new root, with no
- * directory of ours in it (pivot_root(2), NOTES). */
+ * directory of ours in it (pivot_root(2), NOTES). A detached base is first put on /tmp, now that no source is
+ * left to resolve: pivot_root wants the new root in our own mount namespace. Not on / itself: stacked on the
+ * old root's own root, the base would be what the unmount detaches, and the old root would stay under the new
+ * one, where "/.." leads (the escape test of tests/escape.bats). */
 static void leave_base(struct root *r)
 {
     forget_parent(r);
+    if (r->detached && sbx_move_mount(r->base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        die_errno("Failed to mount tmpfs");
     if (fchdir(r->newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
         die_errno("pivot_root");
     if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
@@ -767,7 +812,7 @@ void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns)
 {
     struct root r = {.host = host, .new_pidns = new_pidns, .parent_fd = -1};
     take_fd_sources(plan);
-    enter_base(&r);
+    enter_base(&r, plan);
     for (size_t i = 0; i < plan->n_ops; i++)
         op_fns[plan->ops[i].type](&r, &plan->ops[i]);
     leave_base(&r);
