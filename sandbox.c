@@ -67,6 +67,11 @@ static struct host host_facts(void)
     h.tty = isatty(STDOUT_FILENO) ? ttyname(STDOUT_FILENO) : NULL;
     if (h.tty)
         h.tty = xstrdup(h.tty);
+    /* /dev/tty is the controlling terminal, and ENXIO when there is none (tty(4)) */
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    h.ctty = fd >= 0 || errno != ENXIO;
+    if (fd >= 0)
+        close(fd);
     return h;
 }
 
@@ -367,15 +372,16 @@ static void assert_userns_disabled(void)
 }
 
 /* Our terminal filter, once, before the reaper forks: both it and the command inherit it (seccomp(2): filters
- * pass to children), and each install costs the kernel a BPF translation and a per-syscall cache build. With
- * --new-session there is nothing to filter: TIOCSTI and TIOCLINUX on a terminal that is not the caller's
- * controlling one fail with EPERM for anyone without CAP_SYS_ADMIN in the initial user namespace (tiocsti()
- * and tioclinux() in the kernel), and after setsid(2) the sandbox has no controlling terminal and cannot take
- * the caller's (TIOCSCTTY steals only with that same capability). */
-static void install_tty_filter(const struct plan *plan)
+ * pass to children), and each install costs the kernel a BPF translation and a per-syscall cache build.
+ * TIOCSTI and TIOCLINUX on a terminal that is not the caller's controlling one fail with EPERM for anyone
+ * without CAP_SYS_ADMIN in the initial user namespace (tiocsti() and tioclinux() in the kernel); TIOCSCTTY
+ * takes a terminal that is some session's controlling one only with that same capability. So there is nothing
+ * to filter when the command has no controlling terminal: with --new-session (setsid(2)), or when the caller
+ * has none either (a launcher, a build, a service). */
+static void install_tty_filter(const struct run *run)
 {
     const struct bpf_prog *tty = tty_filter();
-    if (tty && !plan->allow_tiocsti && !plan->new_session)
+    if (tty && !run->plan.allow_tiocsti && !run->plan.new_session && run->host.ctty)
         seccomp_install(tty, 1);
 }
 
@@ -499,7 +505,7 @@ static NORETURN void run_child(struct run *run)
     char **envp = env_finish(env);
     if (plan->new_session && setsid() < 0)
         die_errno("setsid");
-    install_tty_filter(plan);
+    install_tty_filter(run);
     if (!run->reaper)
         exec_command(run, envp);
     pid1_block_signals(); /* none may be lost between the fork and the reaper's wait */

@@ -11,6 +11,7 @@ struct host {
     gid_t gid;
     const char *cwd; /* NULL when unknown */
     const char *tty; /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
+    bool ctty;       /* we have a controlling terminal (or cannot tell) */
 };
 
 /* Called in the new mount namespace, with the capabilities to mount. On return the process's root is the new

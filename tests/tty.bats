@@ -57,6 +57,22 @@ require_legacy_tiocsti() {
     assert_output_matches 'tiocsti=EPERM tiocsti64=EPERM'
 }
 
+@test "a caller without a controlling terminal needs no filter: the kernel refuses TIOCSTI on the terminal it holds" {
+    require_legacy_tiocsti
+    # setsid: the sandbox runs in a new session with the pty on its stdio, but not as its controlling terminal
+    in_pty setsid -w "$SANDBOX" "${RO[@]}" sh -c "grep Seccomp_filters /proc/self/status; '$BATS_FILE_TMPDIR/tiocsti'"
+    assert_output_matches 'Seccomp_filters:[[:space:]]+0'
+    assert_output_matches 'tiocsti=EPERM tiocsti64=EPERM'
+    # nor can the command make that terminal its own: it is the controlling terminal of the script's session
+    in_pty setsid -w "$SANDBOX" "${RO[@]}" "$BATS_FILE_TMPDIR/tiocsti" sctty
+    assert_output_matches 'sctty=EPERM'
+}
+
+@test "the filter is there whenever the caller has a controlling terminal, whatever the command's stdio" {
+    in_pty "$SANDBOX" "${RO[@]}" sh -c 'grep Seccomp_filters /proc/self/status' </dev/null
+    assert_output_matches 'Seccomp_filters:[[:space:]]+1'
+}
+
 @test "with --unshare-pid both the reaper and the command run under the filter, once each" {
     in_pty "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc sh -c "grep Seccomp_filters /proc/1/status /proc/self/status"
     assert_output_matches '/proc/1/status:Seccomp_filters:[[:space:]]+1'
