@@ -30,7 +30,12 @@ struct root {
      * be this directory, or one above it): then it is forgotten. */
     char parent_path[PATH_MAX];
     int parent_fd;
-    bool detached; /* the base is a detached mount (enter_base) */
+    /* ... and it is one we made (or our own empty root): what is in it is what ops put there, so a new name
+     * there is tried first and looked up only if it exists (an entry of a host directory is looked up first)
+     */
+    bool parent_made;
+    bool root_ours; /* nothing was mounted on the new root itself */
+    bool detached;  /* the base is a detached mount (enter_base) */
 };
 
 /* Where an op's destination is: an entry that existed (fd), or one just made by name in a directory (at,
@@ -138,8 +143,9 @@ static mode_t parent_mode(const struct op *op)
 }
 
 /* mkdir -p inside root; returns an O_PATH fd of the directory. An existing one is kept as it is. */
-static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents)
+static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents, bool *made)
 {
+    *made = false;
     int fd = open_in(root, path, O_PATH | O_DIRECTORY);
     if (fd >= 0 || errno != ENOENT)
         return fd;
@@ -148,10 +154,13 @@ static int ensure_dir(int root, const char *path, mode_t mode, mode_t parents)
     const char *last = split_path(path, buf, sizeof buf, &parent);
     if (!last)
         return -1;
-    cleanup_fd int pfd = ensure_dir(root, parent, parents, parents);
+    bool above;
+    cleanup_fd int pfd = ensure_dir(root, parent, parents, parents, &above);
     if (pfd < 0)
         return -1;
-    if (mkdirat(pfd, last, mode) < 0 && errno != EEXIST)
+    if (mkdirat(pfd, last, mode) == 0)
+        *made = true;
+    else if (errno != EEXIST)
         return -1;
     return open_child_nofollow(pfd, last, O_PATH | O_DIRECTORY, 0);
 }
@@ -176,10 +185,12 @@ static int make_parents(struct root *r, const struct op *op, char *buf, size_t s
     if (r->parent_fd >= 0 && strcmp(parent, r->parent_path) == 0)
         return r->parent_fd;
     mode_t mode = parent_mode(op);
-    int fd = ensure_dir(r->newroot, parent, mode, mode);
+    bool made;
+    int fd = ensure_dir(r->newroot, parent, mode, mode, &made);
     if (fd < 0)
         die_errno("Can't mkdir parents for %s", op->dest);
     forget_parent(r);
+    r->parent_made = made || (strcmp(parent, ".") == 0 && r->root_ours);
     snprintf(r->parent_path, sizeof r->parent_path, "%s", parent); /* parent is shorter than PATH_MAX */
     r->parent_fd = fd;
     return fd;
@@ -195,11 +206,31 @@ static int parent_of_missing(struct root *r, const struct op *op, char *buf, siz
     return err == ENOENT ? pfd : -1;
 }
 
+/* Whether the op's destination is a new name in the kept parent, one we made (d->name is set then): making it
+ * first saves the lookup; EEXIST sends the caller the usual way, which follows a symlink there in the root. */
+static bool in_made_parent(struct root *r, const struct op *op, struct dest *d)
+{
+    const char *parent;
+    if (r->parent_fd < 0 || !r->parent_made)
+        return false;
+    d->name = split_path(op->dest, d->buf, sizeof d->buf, &parent);
+    return d->name && strcmp(parent, r->parent_path) == 0;
+}
+
 /* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
  * in its parents, made as needed. 0, or -1 with errno. */
 static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct dest *d)
 {
     d->at = -1;
+    d->fd = -1;
+    if (in_made_parent(r, op, d)) {
+        if (mkdirat(r->parent_fd, d->name, mode) == 0) {
+            d->at = r->parent_fd;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
     d->fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
     if (d->fd >= 0)
         return 0;
@@ -220,6 +251,15 @@ static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct des
 static int dest_file(struct root *r, const struct op *op, mode_t mode, struct dest *d)
 {
     d->at = -1;
+    d->fd = -1;
+    if (in_made_parent(r, op, d)) {
+        if (mknodat(r->parent_fd, d->name, S_IFREG | mode, 0) == 0) {
+            d->at = r->parent_fd;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
     d->fd = open_in(r->newroot, op->dest, O_PATH);
     if (d->fd >= 0) {
         struct stat st;
@@ -333,8 +373,10 @@ static void mounted_on(struct root *r, const struct dest *d)
     struct stat st;
     if (fstat(d->fd, &st) < 0)
         die_errno("fstat");
-    if (st.st_dev == r->newroot_st.st_dev && st.st_ino == r->newroot_st.st_ino)
+    if (st.st_dev == r->newroot_st.st_dev && st.st_ino == r->newroot_st.st_ino) {
         open_newroot(r);
+        r->root_ours = false;
+    }
 }
 
 /* A fresh filesystem on the op's destination directory (made if missing). */
@@ -810,7 +852,7 @@ static void take_fd_sources(struct plan *plan)
 
 void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns)
 {
-    struct root r = {.host = host, .new_pidns = new_pidns, .parent_fd = -1};
+    struct root r = {.host = host, .new_pidns = new_pidns, .parent_fd = -1, .root_ours = true};
     take_fd_sources(plan);
     enter_base(&r, plan);
     for (size_t i = 0; i < plan->n_ops; i++)

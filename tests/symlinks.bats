@@ -252,3 +252,13 @@ run_attacks() {
     add_attacks --perms 0700 --dir @/deep/er -- /w/dangling_old /w/dangling_relold
     run_attacks
 }
+
+@test "in a directory the ops made, a destination that is a symlink made there is followed inside the root" {
+    # a new name in a directory of ours is made first, and looked up (through the symlink) when it exists
+    run sb "${RO[@]}" --tmpfs /tmp --dir /tmp/x/real --symlink real /tmp/x/link --tmpfs /tmp/x/link \
+        --file 3 /tmp/x/real/f --symlink /tmp/x/real/f /tmp/x/flink --ro-bind /etc/hostname /tmp/x/flink \
+        sh -c 'grep -c " /tmp/x/real " /proc/self/mountinfo; ls -A /tmp/x; cmp /tmp/x/real/f /etc/hostname && echo same' \
+        3</dev/null
+    assert_status 0
+    assert_output $'1\nflink\nlink\nreal\nsame'
+}
