@@ -207,7 +207,8 @@ static int parent_of_missing(struct root *r, const struct op *op, char *buf, siz
 }
 
 /* Whether the op's destination is a new name in the kept parent, one we made (d->name is set then): making it
- * first saves the lookup; EEXIST sends the caller the usual way, which follows a symlink there in the root. */
+ * first saves the lookup; EEXIST sends the caller the usual way, which follows a symlink there in the root.
+ */
 static bool in_made_parent(struct root *r, const struct op *op, struct dest *d)
 {
     const char *parent;
@@ -522,10 +523,9 @@ static void mount_devpts(int dev, const char *dest)
      * a symlink to its ptmx, as devpts(5) describes for containers. */
     if (mkdirat(dev, "pts", 0755) < 0)
         die_errno("Can't create %s/devpts", dest);
-    cleanup_fd int pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cleanup_fd int fs = new_fs("devpts", (const char *const[]){"ptmxmode", "0666", "mode", "620", NULL},
                                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC);
-    if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
+    if (fs < 0 || attach_at(fs, dev, "pts") < 0)
         die_errno("Can't mount devpts on %s/pts", NEWROOT_PATH(dest));
     if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
         die_errno("Can't make symlink at %s/ptmx", dest);
@@ -534,11 +534,15 @@ static void mount_devpts(int dev, const char *dest)
 static void op_dev(struct root *r, const struct op *op)
 {
     const char *dest = op->dest;
-    mount_fs_at(r, op, "tmpfs", (const char *const[]){"mode", "0755", NULL},
-                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    cleanup_fd int dev = open_in(r->newroot, dest, O_PATH | O_DIRECTORY);
-    if (dev < 0)
-        die_errno("Can't open %s", NEWROOT_PATH(dest));
+    cleanup_dest struct dest d;
+    if (dest_dir(r, op, 0755, &d) < 0)
+        die_errno("Can't mkdir %s", dest);
+    /* the new tmpfs's own fd, once attached, is its root: where the nodes go */
+    cleanup_fd int dev = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
+                                SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    if (dev < 0 || attach_dest(dev, &d) < 0)
+        die_errno("Can't mount tmpfs on %s", NEWROOT_PATH(dest));
+    mounted_on(r, &d);
     for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
         char host_path[32];
         snprintf(host_path, sizeof host_path, "/dev/%s", dev_nodes[i]);
@@ -741,11 +745,13 @@ static op_fn *const op_fns[] = {
  * root at /oldroot, as bwrap does (its /tmp visible again there). An overlay takes that second way always:
  * its
  * --tmp-overlay directories are named by path from our root. */
-static bool stage_detached(struct root *r, int base, int nr)
+static bool stage_detached(struct root *r, int base)
 {
     if (mkdirat(base, "newroot", 0755) < 0)
         die_errno("Creating newroot failed");
-    if (sbx_move_mount(nr, "", base, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    /* the new root is base/newroot bound on itself, as bwrap's is (pivot_root wants a mount) */
+    cleanup_fd int nr = sbx_open_tree(base, "newroot", SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC);
+    if (nr < 0 || sbx_move_mount(nr, "", base, "newroot", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
         if (errno == EINVAL) /* an older kernel: the other way */
             return false;
         die_errno("setting up newroot bind");
@@ -756,8 +762,12 @@ static bool stage_detached(struct root *r, int base, int nr)
     return true;
 }
 
-static void stage_pivoted(struct root *r, int base, int nr)
+static void stage_pivoted(struct root *r, int base)
 {
+    cleanup_fd int nr = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
+                               SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    if (nr < 0)
+        die_errno("Failed to mount tmpfs");
     if (sbx_move_mount(base, "", AT_FDCWD, "/tmp", SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die_errno("Failed to mount tmpfs");
     if (chdir("/tmp") < 0)
@@ -790,14 +800,13 @@ static void enter_base(struct root *r, const struct plan *plan)
      */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         die_errno("Failed to make / slave");
-    const char *const mode[] = {"mode", "0755", NULL};
-    cleanup_fd int base = new_fs("tmpfs", mode, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    cleanup_fd int nr = new_fs("tmpfs", mode, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    if (base < 0 || nr < 0)
+    cleanup_fd int base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
+                                 SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    if (base < 0)
         die_errno("Failed to mount tmpfs");
     r->newroot = -1;
-    if (needs_pivot(plan) || !stage_detached(r, base, nr))
-        stage_pivoted(r, base, nr);
+    if (needs_pivot(plan) || !stage_detached(r, base))
+        stage_pivoted(r, base);
     if (r->base < 0 || r->oldroot < 0)
         die_errno("Failed to open the roots");
     open_newroot(r);
