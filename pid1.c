@@ -93,7 +93,7 @@ int pid1_supervise(pid_t child, bool reap_all, bool forward_tty, int status_fd)
         if (reap(child, reap_all, &status))
             return exit_status_of(status);
         siginfo_t info;
-        int reported;
+        int reported = 0;
         int sig = next_event(&set, &info, &status_fd, &reported);
         if (sig == 0) {
             /* The reaper reported and is on its way out; whatever wrote the report, nothing of the sandbox
