@@ -182,6 +182,8 @@ static int make_parents(struct root *r, const struct op *op, char *buf, size_t s
         die_errno("Can't mkdir parents for %s", op->dest);
     if (!*last)
         return -1;
+    if (strcmp(parent, ".") == 0) /* the root itself: always at hand */
+        return r->newroot;
     if (r->parent_fd >= 0 && strcmp(parent, r->parent_path) == 0)
         return r->parent_fd;
     mode_t mode = parent_mode(op);
@@ -190,7 +192,7 @@ static int make_parents(struct root *r, const struct op *op, char *buf, size_t s
     if (fd < 0)
         die_errno("Can't mkdir parents for %s", op->dest);
     forget_parent(r);
-    r->parent_made = made || (strcmp(parent, ".") == 0 && r->root_ours);
+    r->parent_made = made;
     snprintf(r->parent_path, sizeof r->parent_path, "%s", parent); /* parent is shorter than PATH_MAX */
     r->parent_fd = fd;
     return fd;
@@ -206,16 +208,18 @@ static int parent_of_missing(struct root *r, const struct op *op, char *buf, siz
     return err == ENOENT ? pfd : -1;
 }
 
-/* Whether the op's destination is a new name in the kept parent, one we made (d->name is set then): making it
- * first saves the lookup; EEXIST sends the caller the usual way, which follows a symlink there in the root.
- */
-static bool in_made_parent(struct root *r, const struct op *op, struct dest *d)
+/* The directory to make the op's destination in straight away: the kept parent when we made it, the root
+ * while nothing is mounted on it; else -1 (d->name is set either way). Making it first saves the lookup;
+ * EEXIST sends the caller the usual way, which follows a symlink there in the root. */
+static int in_made_parent(struct root *r, const struct op *op, struct dest *d)
 {
     const char *parent;
-    if (r->parent_fd < 0 || !r->parent_made)
-        return false;
     d->name = split_path(op->dest, d->buf, sizeof d->buf, &parent);
-    return d->name && strcmp(parent, r->parent_path) == 0;
+    if (!d->name)
+        return -1;
+    if (strcmp(parent, ".") == 0)
+        return r->root_ours ? r->newroot : -1;
+    return r->parent_fd >= 0 && r->parent_made && strcmp(parent, r->parent_path) == 0 ? r->parent_fd : -1;
 }
 
 /* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
@@ -224,9 +228,10 @@ static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct des
 {
     d->at = -1;
     d->fd = -1;
-    if (in_made_parent(r, op, d)) {
-        if (mkdirat(r->parent_fd, d->name, mode) == 0) {
-            d->at = r->parent_fd;
+    int made = in_made_parent(r, op, d);
+    if (made >= 0) {
+        if (mkdirat(made, d->name, mode) == 0) {
+            d->at = made;
             return 0;
         }
         if (errno != EEXIST)
@@ -253,9 +258,10 @@ static int dest_file(struct root *r, const struct op *op, mode_t mode, struct de
 {
     d->at = -1;
     d->fd = -1;
-    if (in_made_parent(r, op, d)) {
-        if (mknodat(r->parent_fd, d->name, S_IFREG | mode, 0) == 0) {
-            d->at = r->parent_fd;
+    int made = in_made_parent(r, op, d);
+    if (made >= 0) {
+        if (mknodat(made, d->name, S_IFREG | mode, 0) == 0) {
+            d->at = made;
             return 0;
         }
         if (errno != EEXIST)
