@@ -464,9 +464,8 @@ static NORETURN void run_child(struct run *run)
      * stuck NFS mount would otherwise make setup unkillable but for SIGKILL). */
     pid1_restore_signals();
     nest_pidns(run);
-    wait_for_parent(run);
+    /* What needs no id map is done while the parent writes ours: ids only matter to what makes files. */
     leave_session_keyring();
-    switch_ids(run);
     /* the host's /proc, needed after the pivot by --disable-userns; closed before anything else runs here
      * (run_child never returns, so no cleanup attribute would) */
     int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -474,6 +473,10 @@ static NORETURN void run_child(struct run *run)
         die_errno("Can't open /proc");
     if (run->ns & CLONE_NEWNET)
         net_loopback_up();
+    if (run->ns & CLONE_NEWNS)
+        setup_prepare();
+    wait_for_parent(run);
+    switch_ids(run);
     if (label_create_files(plan->file_label) < 0)
         die_errno("--file-label setup failed");
     /* Modes of what setup creates are exactly those asked for; the command gets the caller's umask back. */

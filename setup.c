@@ -800,16 +800,26 @@ static bool needs_pivot(const struct plan *plan)
     return false;
 }
 
-static void enter_base(struct root *r, const struct plan *plan)
+static int prepared_base = -1;
+
+void setup_prepare(void)
 {
     /* MS_SLAVE|MS_REC: our mounts and unmounts must never propagate back to the host (mount_namespaces(7)).
      */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         die_errno("Failed to make / slave");
-    cleanup_fd int base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
-                                 SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
-    if (base < 0)
+    prepared_base = new_fs("tmpfs", (const char *const[]){"mode", "0755", NULL},
+                           SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV);
+    if (prepared_base < 0)
         die_errno("Failed to mount tmpfs");
+}
+
+static void enter_base(struct root *r, const struct plan *plan)
+{
+    if (prepared_base < 0)
+        setup_prepare();
+    cleanup_fd int base = prepared_base;
+    prepared_base = -1;
     r->newroot = -1;
     if (needs_pivot(plan) || !stage_detached(r, base))
         stage_pivoted(r, base);

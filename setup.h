@@ -14,6 +14,10 @@ struct host {
     bool ctty;       /* we have a controlling terminal (or cannot tell) */
 };
 
+/* The first steps, which need no id map yet (the child takes them while the parent writes its maps): our
+ * mounts made slaves of the host's, and the staging tmpfs. setup_new_root() takes them itself if not done. */
+void setup_prepare(void);
+
 /* Called in the new mount namespace, with the capabilities to mount. On return the process's root is the new
  * root and the host's is unreachable. Every error dies with one line. */
 void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns);
