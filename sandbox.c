@@ -93,6 +93,29 @@ static bool userns_available(void)
     return kernel_has_ns("user") && !off;
 }
 
+/* An fd number the caller names but has not opened must stay free of ours: else a pipe or mount fd we open
+ * later takes that number, and the option reads, binds or keeps our fd instead of failing as with bwrap (a
+ * --bind-fd of our staging tmpfs; a --sync-fd that would keep one of setup's fds in the reaper). The
+ * placeholder fails reads with EBADF, as the missing fd would, and leads nowhere (consume_fd). */
+static void hold_unopened(int fd)
+{
+    if (fd >= 0 && fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+        consume_fd(fd);
+}
+
+static void hold_unopened_fds(const struct plan *plan)
+{
+    for (size_t i = 0; i < plan->n_ops; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op->type == OP_FILE || op->type == OP_BIND_DATA || (op->type == OP_BIND && (op->flags & OPF_FD)))
+            hold_unopened(op->fd);
+    }
+    hold_unopened(plan->seccomp_fd);
+    hold_unopened(plan->block_fd);
+    hold_unopened(plan->sync_fd);
+    hold_unopened(plan->userns_block_fd);
+}
+
 /* The namespaces to create: the required ones, and each "-try" one the kernel offers. */
 static unsigned long namespaces_of(const struct plan *plan)
 {
@@ -558,6 +581,7 @@ int main(int argc, char **argv)
     options_parse(&run.plan, argc - 1, argv + 1);
     run.host = host_facts();
     options_validate(&run.plan, &(struct host_ids){run.host.uid, run.host.gid});
+    hold_unopened_fds(&run.plan);
     decide(&run);
 
     if (run.plan.limits.set) /* limits are the user manager's to enforce; none asked, no D-Bus at all */

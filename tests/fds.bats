@@ -128,3 +128,20 @@ open_fds() {
     open_fds "3" "${RO[@]}" --sync-fd 3 3>"$BATS_TEST_TMPDIR/sync"
     [[ $FDS == "0 1 2" ]] || fail "open fds: $FDS" "$output"
 }
+
+@test "an fd number the caller has not opened never names one of ours (--bind-fd, --sync-fd, --file, --seccomp)" {
+    # without the caller's fd there, the number must fail as with bwrap, whatever fd sandbox opens itself
+    local n
+    for n in 3 4 5 6 7 8 9 10 11 12 13 14; do
+        run with_only_fds "" "$SANDBOX" "${RO[@]}" --tmpfs /tmp --bind-fd "$n" /tmp/x true
+        assert_error_line "Can't find source path /proc/self/fd/$n: No such file or directory$"
+        run with_only_fds "" "$SANDBOX" "${RO[@]}" --tmpfs /tmp --file "$n" /tmp/x true
+        assert_error_line "Can't write data to file /tmp/x: Bad file descriptor$"
+        run with_only_fds "" "$SANDBOX" "${RO[@]}" --seccomp "$n" true
+        assert_error_line "Can't read seccomp data: Bad file descriptor$"
+        run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc --sync-fd "$n" \
+            sh -c "readlink /proc/1/fd/$n || echo none"
+        assert_status 0
+        [[ $output == none || $output == pipe:* ]] || fail "--sync-fd $n kept one of our fds in the reaper: $output"
+    done
+}
