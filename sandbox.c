@@ -556,6 +556,8 @@ static NORETURN void run_child(struct run *run)
     /* The command's status now, before our exit tears the namespaces down (the kernel unmounts the tree and
      * kills what is left in the pid namespace on the way out): the parent need not wait for that. */
     (void)write_all(run->done[1], &status, sizeof status);
+    /* The parent, just woken by that, often waits for this very CPU: let it run before our slow exit. */
+    sched_yield();
     _exit(status);
 }
 
