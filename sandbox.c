@@ -42,7 +42,8 @@ struct run {
     bool skip_capset;   /* real root asked for nothing: keep what it has */
     bool reaper;        /* a process of ours stays as the command's parent inside */
     int go[2];          /* parent -> child: the maps are written, go on */
-    int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed */
+    int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed (only
+                         * for --json-status-fd's exit document; -1 without it) */
     int pidsock[2];     /* --pidns with --unshare-pid: the nested pid 1 tells the parent who it is */
     int done[2];        /* reaper -> parent: the command's exit status, as soon as it is known */
 };
@@ -343,7 +344,7 @@ static void wait_for_parent(struct run *run)
     char c;
     ssize_t n;
     close(run->go[1]);
-    close(run->ran[0]);
+    close_fd(&run->ran[0]);
     close_fd(&run->done[0]);
     while ((n = read(run->go[0], &c, 1)) < 0 && errno == EINTR)
         ;
@@ -422,7 +423,8 @@ static NORETURN void exec_command(struct run *run, char **envp)
         die_errno("label_exec %s", plan->argv[0]);
     /* the caller's after ours: the kernel runs them all and the most restrictive answer wins */
     seccomp_install(plan->seccomp, plan->n_seccomp);
-    (void)write_all(run->ran[1], "", 1);
+    if (run->ran[1] >= 0)
+        (void)write_all(run->ran[1], "", 1);
     const char *file = plan->argv[0];
     if (plan->argv0)
         plan->argv[0] = (char *)plan->argv0;
@@ -430,7 +432,8 @@ static NORETURN void exec_command(struct run *run, char **envp)
     environ = envp;
     execvp(file, plan->argv);
     int saved = errno;
-    (void)write_all(run->ran[1], "", 1);
+    if (run->ran[1] >= 0)
+        (void)write_all(run->ran[1], "", 1);
     errno = saved;
     die_errno("execvp %s", file);
 }
@@ -543,7 +546,7 @@ static NORETURN void run_child(struct run *run)
         die_errno("Can't fork");
     if (cmd == 0)
         exec_command(run, envp);
-    close(run->ran[1]);
+    close_fd(&run->ran[1]);
     caps_drop_all(); /* the reaper needs none, even for root */
     /* The command may read the reaper's /proc/1/fd: nothing there but stdio, the sync fd, the report pipe
      * (a forged report only ends the sandbox sooner: the parent then kills us) and the locks. */
@@ -591,8 +594,8 @@ int main(int argc, char **argv)
     if (run.plan.die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         die_errno("prctl");
     pid1_block_signals();
-    run.done[0] = run.done[1] = -1;
-    if (pipe2(run.go, O_CLOEXEC) < 0 || pipe2(run.ran, O_CLOEXEC) < 0 ||
+    run.done[0] = run.done[1] = run.ran[0] = run.ran[1] = -1;
+    if (pipe2(run.go, O_CLOEXEC) < 0 || (run.plan.json_status_fd >= 0 && pipe2(run.ran, O_CLOEXEC) < 0) ||
         (run.reaper && pipe2(run.done, O_CLOEXEC) < 0))
         die_errno("pipe2()");
     if (nests_pidns(&run) &&
@@ -604,7 +607,7 @@ int main(int argc, char **argv)
     if (child == 0)
         run_child(&run);
     close(run.go[0]);
-    close(run.ran[1]);
+    close_fd(&run.ran[1]);
     close_fd(&run.done[1]);
     release_child(&run, child);
     /* With a reaper, its report ends the wait as bwrap's does; its own exit (or death) is the fallback. */
