@@ -546,6 +546,9 @@ static NORETURN void run_child(struct run *run)
         die_errno("Can't fork");
     if (cmd == 0)
         exec_command(run, envp);
+    /* The command's execve woke us on its way, often on its CPU: the command first, our own preparations
+     * (below) can wait. */
+    sched_yield();
     close_fd(&run->ran[1]);
     caps_drop_all(); /* the reaper needs none, even for root */
     /* The command may read the reaper's /proc/1/fd: nothing there but stdio, the sync fd, the report pipe
