@@ -7,6 +7,7 @@
  *     a line "@@zsh-options@@"   zsh: the _arguments specs and capability names
  *     a line "@@fish-options@@"  fish: a "complete" line per option, __sandbox_args OPTION, capabilities
  *     "@VERSION@", "@DATE@"      the package version; SOURCE_DATE_EPOCH (else TEMPLATE's mtime) as a date
+ *     "@PKGLIBEXECDIR@"          where the sandbox-scope helper is installed
  *   gen-doc --list       the option names, one a line
  *
  * What completes after an option comes from its metavar words (see kind_of): DEST, SRC, PATH... are paths,
@@ -491,7 +492,7 @@ static void put_line(const char *line, const char *date)
     static const struct {
         const char *token;
         const char *value;
-    } subst[] = {{"@VERSION@", PACKAGE_VERSION}, {"@DATE@", NULL}};
+    } subst[] = {{"@VERSION@", PACKAGE_VERSION}, {"@DATE@", NULL}, {"@PKGLIBEXECDIR@", SBX_PKGLIBEXECDIR}};
     for (const char *p = line; *p;) {
         size_t k;
         for (k = 0; k < sizeof subst / sizeof subst[0]; k++)
