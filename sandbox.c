@@ -73,6 +73,9 @@ static struct host host_facts(void)
     h.ctty = fd >= 0 || errno != ENXIO;
     if (fd >= 0)
         close(fd);
+    /* the initial user namespace's inode number is fixed (PROC_USER_INIT_INO, include/linux/proc_ns.h) */
+    struct stat st;
+    h.init_userns = stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
     return h;
 }
 
@@ -508,7 +511,15 @@ static NORETURN void run_child(struct run *run)
     /* Modes of what setup creates are exactly those asked for; the command gets the caller's umask back. */
     mode_t umask_saved = umask(0);
     /* a procfs of its own where the sandbox has a pid namespace, made or given; else the host's is bound */
-    setup_new_root(plan, &run->host, (run->ns & CLONE_NEWPID) || plan->pidns_fd >= 0);
+    /* our own user namespace maps the caller's uid alone (userns_write_maps): the initial root has no uid
+     * there unless that is it (the caller is root, or not in the initial namespace, where its uid may be
+     * anyone's), or someone else writes the maps, or the namespace is given */
+    struct setup_facts facts = {
+        .new_pidns = (run->ns & CLONE_NEWPID) || plan->pidns_fd >= 0,
+        .root_unmapped = (run->ns & CLONE_NEWUSER) && plan->userns_fd < 0 && plan->userns_block_fd < 0 &&
+                         run->host.init_userns && run->host.uid != 0,
+    };
+    setup_new_root(plan, &run->host, facts);
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         die_errno("Can't set hostname to %s", plan->hostname);
     if (plan->userns2_fd >= 0 && setns(plan->userns2_fd, CLONE_NEWUSER) < 0)

@@ -23,6 +23,7 @@ struct root {
     int newroot; /* the new root, where destinations are resolved */
     unsigned n_data;
     bool new_pidns;
+    bool root_unmapped;     /* (setup_facts) */
     struct stat newroot_st; /* what r->newroot names, to tell when a mount covered it */
     const struct host *host;
     /* The last destination's parent directory, kept: consecutive ops often share one (/etc/passwd,
@@ -469,6 +470,11 @@ static const char *const proc_covered[] = {"sys", "sysrq-trigger", "irq", "bus"}
 
 static void cover_proc(struct root *r, const struct op *op)
 {
+    /* They all belong to the initial namespace's root and have no write bit for others: where that root has
+     * no uid here, nothing of ours may write them (no CAP_DAC_OVERRIDE over an unmapped owner,
+     * capabilities(7)), and the answer of each access(2) is known. */
+    if (r->root_unmapped)
+        return;
     forget_parent(r); /* (mounts below an entry that existed) */
     cleanup_fd int proc = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
     if (proc < 0)
@@ -875,9 +881,13 @@ static void take_fd_sources(struct plan *plan)
     }
 }
 
-void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns)
+void setup_new_root(struct plan *plan, const struct host *host, struct setup_facts facts)
 {
-    struct root r = {.host = host, .new_pidns = new_pidns, .parent_fd = -1, .root_ours = true};
+    struct root r = {.host = host,
+                     .new_pidns = facts.new_pidns,
+                     .root_unmapped = facts.root_unmapped,
+                     .parent_fd = -1,
+                     .root_ours = true};
     take_fd_sources(plan);
     enter_base(&r, plan);
     for (size_t i = 0; i < plan->n_ops; i++)

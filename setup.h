@@ -9,9 +9,10 @@
 struct host {
     uid_t uid;
     gid_t gid;
-    const char *cwd; /* NULL when unknown */
-    const char *tty; /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
-    bool ctty;       /* we have a controlling terminal (or cannot tell) */
+    const char *cwd;  /* NULL when unknown */
+    const char *tty;  /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
+    bool ctty;        /* we have a controlling terminal (or cannot tell) */
+    bool init_userns; /* we run in the initial user namespace: our uid is the kernel's */
 };
 
 /* The first steps, which need no id map yet (the child takes them while the parent writes its maps): our
@@ -20,4 +21,8 @@ void setup_prepare(void);
 
 /* Called in the new mount namespace, with the capabilities to mount. On return the process's root is the new
  * root and the host's is unreachable. Every error dies with one line. */
-void setup_new_root(struct plan *plan, const struct host *host, bool new_pidns);
+struct setup_facts {
+    bool new_pidns;     /* the sandbox has a pid namespace of its own: a procfs of its own too */
+    bool root_unmapped; /* the initial namespace's root has no uid in the sandbox's user namespace */
+};
+void setup_new_root(struct plan *plan, const struct host *host, struct setup_facts facts);

@@ -7,6 +7,7 @@
  * exit it stands for. */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,36 @@ static void confine_fds(int argc, char **argv)
     }
 }
 
+static bool strpbrk_n(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] >= '0' && p[i] <= '9')
+            return true;
+    return false;
+}
+
+/* The --args data, written to fd with the same rule applied to its own arguments: they are parsed as the
+ * command line's are, so an --add-seccomp-fd in them must not read another fd either. Each piece keeps its
+ * NUL, or its lack of one at the end. */
+static void write_confined(int fd, const char *data, size_t len)
+{
+    bool after_fd_option = false;
+    for (size_t i = 0; i < len;) {
+        const char *end = memchr(data + i, '\0', len - i);
+        size_t n = end ? (size_t)(end - (data + i)) : len - i;
+        bool digits = strpbrk_n(data + i, n); /* as confine_fds: strtol takes " +6" too */
+        if (after_fd_option && digits)
+            (void)write(fd, "100", 3);
+        else
+            (void)write(fd, data + i, n);
+        if (end)
+            (void)write(fd, "", 1);
+        after_fd_option = (n == 6 && memcmp(data + i, "--args", 6) == 0) ||
+                          (n == 16 && memcmp(data + i, "--add-seccomp-fd", 16) == 0);
+        i += n + (end ? 1 : 0);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *sep = memchr(data, 0x01, size);
@@ -82,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     int fd = memfd_create("args", MFD_CLOEXEC);
     if (sep && fd >= 0)
-        (void)write(fd, sep + 1, size - argv_len - 1);
+        write_confined(fd, (const char *)sep + 1, size - argv_len - 1);
     if (fd >= 0) {
         lseek(fd, 0, SEEK_SET);
         dup2(fd, ARGS_FD);

@@ -549,3 +549,17 @@ ptmx -> pts/ptmx"
     assert_status 0
     assert_output $'/tmp:\na\n\n/tmp/a:\nf2'
 }
+
+@test "--proc for an ordinary user: sys, sysrq-trigger, irq and bus stay as they are, and unwritable" {
+    # (they belong to the initial namespace's root, who has no uid here: nothing to cover)
+    run sb "${RO[@]}" --unshare-pid --proc /proc sh -c '
+        awk "\$5 ~ /^\/proc\/(sys|sysrq-trigger|irq|bus)\$/" /proc/self/mountinfo | wc -l
+        for f in /proc/sysrq-trigger /proc/sys/kernel/domainname /proc/sys/vm/drop_caches; do
+            [ -e "$f" ] || continue
+            (echo 1 >"$f") 2>&- && echo "WROTE $f"
+        done; echo done'
+    assert_status 0
+    [[ ${lines[0]} == 0 ]] || fail "covering mounts made: $output"
+    refute_output_matches WROTE
+    assert_output_matches 'done$'
+}

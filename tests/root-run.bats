@@ -199,3 +199,21 @@ as_nobody() {
     rm -rf "$ELEVATED_DIR"
     assert_error_line 'refusing to run setuid, setgid or with file capabilities: sandbox needs no privileges$'
 }
+
+@test "root: the machine-wide parts of a new procfs are read-only mounts (irq, bus, sysrq-trigger)" {
+    # as with bwrap, each that root may write (access(2)) gets a read-only bind of itself; /proc/sys never
+    # passes that test (procfs refuses write access to its top directory), its files are root's to guard
+    local v name want=""
+    for name in sysrq-trigger irq bus; do # (in the order they are covered)
+        [[ -e /proc/$name ]] && want+="/proc/$name ro "
+    done
+    [[ -n $want ]] || skip "this kernel's procfs has none of irq, bus, sysrq-trigger"
+    for v in "" "--unshare-user"; do
+        # shellcheck disable=SC2086 # $v is an option or nothing
+        run sb "${RO[@]}" $v --unshare-pid --proc /proc sh -c '
+            awk "\$5 ~ /^\/proc\/(sys|sysrq-trigger|irq|bus)\$/ { split(\$6, o, \",\"); printf \"%s %s \", \$5, o[1] }" \
+                /proc/self/mountinfo'
+        assert_status 0
+        [[ $output == "$want" ]] || fail "[$v] expected read-only binds: '$want'" "$output"
+    done
+}
