@@ -497,8 +497,8 @@ static NORETURN void run_child(struct run *run)
     leave_session_keyring();
     /* the host's /proc, needed after the pivot by --disable-userns; closed before anything else runs here
      * (run_child never returns, so no cleanup attribute would) */
-    int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (proc < 0)
+    int proc = plan->disable_userns ? open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (plan->disable_userns && proc < 0)
         die_errno("Can't open /proc");
     if (run->ns & CLONE_NEWNET)
         net_loopback_up();
@@ -526,7 +526,7 @@ static NORETURN void run_child(struct run *run)
         die_errno("Setting userns2 failed");
     if (plan->disable_userns)
         disable_userns(proc, run);
-    close(proc);
+    close_fd(&proc);
     if (plan->disable_userns || plan->assert_userns_disabled)
         assert_userns_disabled();
     caps_apply(run->keep_caps, run->ns & CLONE_NEWUSER || plan->userns_fd >= 0, run->skip_capset);
