@@ -223,55 +223,32 @@ static int in_made_parent(struct root *r, const struct op *op, struct dest *d)
     return r->parent_fd >= 0 && r->parent_made && strcmp(parent, r->parent_path) == 0 ? r->parent_fd : -1;
 }
 
-/* The op's destination as a directory: the existing one (one lookup, the common case), or a new one with mode
- * in its parents, made as needed. 0, or -1 with errno. */
-static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct dest *d)
+/* A new entry name in dirfd: a directory, or an empty regular file (mknod(2) makes one without opening it);
+ * neither call follows a symlink at the name. On success the destination is that name. */
+static int make_entry(struct dest *d, int dirfd, bool dir, mode_t mode)
 {
-    d->at = -1;
-    d->fd = -1;
-    int made = in_made_parent(r, op, d);
-    if (made >= 0) {
-        if (mkdirat(made, d->name, mode) == 0) {
-            d->at = made;
-            return 0;
-        }
-        if (errno != EEXIST)
-            return -1;
-    }
-    d->fd = open_in(r->newroot, op->dest, O_PATH | O_DIRECTORY);
-    if (d->fd >= 0)
-        return 0;
-    int pfd = parent_of_missing(r, op, d->buf, sizeof d->buf, &d->name);
-    if (pfd < 0)
-        return -1;
-    if (mkdirat(pfd, d->name, mode) == 0) {
-        d->at = pfd;
-        return 0;
-    }
-    if (errno != EEXIST)
-        return -1;
-    d->fd = open_child_nofollow(pfd, d->name, O_PATH | O_DIRECTORY, 0); /* it appeared meanwhile */
-    return d->fd < 0 ? -1 : 0;
+    int r = dir ? mkdirat(dirfd, d->name, mode) : mknodat(dirfd, d->name, S_IFREG | mode, 0);
+    if (r == 0)
+        d->at = dirfd;
+    return r;
 }
 
-/* The op's destination as a non-directory: an existing one of any type, or a new empty file with mode. */
-static int dest_file(struct root *r, const struct op *op, mode_t mode, struct dest *d)
+/* The op's destination, a directory for dir, else anything but one: the existing entry (one lookup, the
+ * common case), or a new one with mode, its parents made as needed. 0, or -1 with errno. */
+static int find_dest(struct root *r, const struct op *op, bool dir, mode_t mode, struct dest *d)
 {
+    const int type = dir ? O_DIRECTORY : 0;
     d->at = -1;
     d->fd = -1;
     int made = in_made_parent(r, op, d);
-    if (made >= 0) {
-        if (mknodat(made, d->name, S_IFREG | mode, 0) == 0) {
-            d->at = made;
-            return 0;
-        }
-        if (errno != EEXIST)
-            return -1;
-    }
-    d->fd = open_in(r->newroot, op->dest, O_PATH);
+    if (made >= 0 && make_entry(d, made, dir, mode) == 0)
+        return 0;
+    if (made >= 0 && errno != EEXIST)
+        return -1;
+    d->fd = open_in(r->newroot, op->dest, O_PATH | type);
     if (d->fd >= 0) {
         struct stat st;
-        if (fstat(d->fd, &st) == 0 && !S_ISDIR(st.st_mode))
+        if (dir || (fstat(d->fd, &st) == 0 && !S_ISDIR(st.st_mode)))
             return 0;
         close_fd(&d->fd);
         d->fd = -1;
@@ -281,15 +258,17 @@ static int dest_file(struct root *r, const struct op *op, mode_t mode, struct de
     int pfd = parent_of_missing(r, op, d->buf, sizeof d->buf, &d->name);
     if (pfd < 0)
         return -1;
-    /* mknod(2) makes a regular file without opening it; it never follows a symlink at the name */
-    if (mknodat(pfd, d->name, S_IFREG | mode, 0) == 0) {
-        d->at = pfd;
+    if (make_entry(d, pfd, dir, mode) == 0)
         return 0;
-    }
     if (errno != EEXIST)
         return -1;
-    d->fd = open_child_nofollow(pfd, d->name, O_PATH, 0);
+    d->fd = open_child_nofollow(pfd, d->name, O_PATH | type, 0); /* it appeared meanwhile */
     return d->fd < 0 ? -1 : 0;
+}
+
+static int dest_dir(struct root *r, const struct op *op, mode_t mode, struct dest *d)
+{
+    return find_dest(r, op, true, mode, d);
 }
 
 /* bwrap names mount targets by their place in the staging root; so do we, for the same messages. */
@@ -414,7 +393,7 @@ static void bind_fd_at(struct root *r, int src_fd, const struct op *op, const ch
         die_errno("Can't get type of source %s", SOURCE_NAME(src_tree, src_path));
     bool dir = S_ISDIR(st.st_mode);
     cleanup_dest struct dest d;
-    if ((dir ? dest_dir(r, op, 0755, &d) : dest_file(r, op, 0444, &d)) < 0)
+    if (find_dest(r, op, dir, dir ? 0755 : 0444, &d) < 0)
         die_errno(dir ? "Can't mkdir %s" : "Can't create file at %s", op->dest);
     unsigned attr = SBX_MOUNT_ATTR_NOSUID;
     if (!(op->flags & OPF_DEV))
