@@ -41,6 +41,8 @@ struct run {
     uint64_t keep_caps; /* what the command keeps */
     bool skip_capset;   /* real root asked for nothing: keep what it has */
     bool reaper;        /* a process of ours stays as the command's parent inside */
+    bool tty_filter;    /* our terminal filter is needed (install_tty_filter) */
+    bool init_userns;   /* we run in the initial user namespace (asked only for a plan with --proc) */
     int go[2];          /* parent -> child: the maps are written, go on */
     int ran[2];         /* command -> parent: one byte just before exec, a second if exec failed (only
                          * for --json-status-fd's exit document; -1 without it) */
@@ -68,15 +70,33 @@ static struct host host_facts(void)
     h.tty = isatty(STDOUT_FILENO) ? ttyname(STDOUT_FILENO) : NULL;
     if (h.tty)
         h.tty = xstrdup(h.tty);
-    /* /dev/tty is the controlling terminal, and ENXIO when there is none (tty(4)) */
-    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    h.ctty = fd >= 0 || errno != ENXIO;
-    if (fd >= 0)
-        close(fd);
-    /* the initial user namespace's inode number is fixed (PROC_USER_INIT_INO, include/linux/proc_ns.h) */
-    struct stat st;
-    h.init_userns = stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
     return h;
+}
+
+/* We have a controlling terminal (or cannot tell): /dev/tty is it, and ENXIO when there is none (tty(4)). */
+static bool has_ctty(void)
+{
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return errno != ENXIO;
+    close(fd);
+    return true;
+}
+
+/* We run in the initial user namespace, where our uid is the kernel's: its inode number is fixed
+ * (PROC_USER_INIT_INO, include/linux/proc_ns.h). */
+static bool in_init_userns(void)
+{
+    struct stat st;
+    return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
+}
+
+static bool has_op(const struct plan *plan, enum op_type type)
+{
+    for (size_t i = 0; i < plan->n_ops; i++)
+        if (plan->ops[i].type == type)
+            return true;
+    return false;
 }
 
 static bool kernel_has_ns(const char *name)
@@ -120,37 +140,32 @@ static void hold_unopened_fds(const struct plan *plan)
     hold_unopened(plan->userns_block_fd);
 }
 
-/* The namespaces to create: the required ones, and each "-try" one the kernel offers. */
-static unsigned long namespaces_of(const struct plan *plan)
+/* The namespaces to create: the required ones, and each "-try" one the kernel offers. Without probe, every
+ * "-try" one: asking /proc about each costs every run a few lookups, and the kernel's answer to the clone
+ * tells as much; only then does spawn() probe. */
+static unsigned long namespaces_of(const struct plan *plan, bool probe)
 {
     unsigned long flags = plan->unshare;
-    if ((plan->unshare_try & CLONE_NEWUSER) && plan->userns_fd < 0 && userns_available())
+    if ((plan->unshare_try & CLONE_NEWUSER) && plan->userns_fd < 0 && (!probe || userns_available()))
         flags |= CLONE_NEWUSER;
-    if ((plan->unshare_try & CLONE_NEWCGROUP) && kernel_has_ns("cgroup"))
+    if ((plan->unshare_try & CLONE_NEWCGROUP) && (!probe || kernel_has_ns("cgroup")))
         flags |= CLONE_NEWCGROUP;
-    if ((flags & CLONE_NEWCGROUP) && !kernel_has_ns("cgroup"))
+    if (probe && (flags & CLONE_NEWCGROUP) && !kernel_has_ns("cgroup"))
         die("Cannot create new cgroup namespace because the kernel does not support it");
     /* without a mount namespace of our own there is nowhere to build the root */
     return flags | CLONE_NEWNS;
 }
 
-/* The same, optimistically: every "-try" one. Asking /proc about each costs every run a few lookups; the
- * kernel's answer to the clone tells as much, and only then does spawn() ask (namespaces_of). */
-static unsigned long namespaces_hoped(const struct plan *plan)
-{
-    unsigned long flags = plan->unshare | CLONE_NEWNS;
-    if ((plan->unshare_try & CLONE_NEWUSER) && plan->userns_fd < 0)
-        flags |= CLONE_NEWUSER;
-    return flags | (plan->unshare_try & CLONE_NEWCGROUP);
-}
-
 static void decide(struct run *run)
 {
     const struct plan *plan = &run->plan;
-    run->ns = namespaces_hoped(plan);
+    run->ns = namespaces_of(plan, false);
     run->keep_caps = caps_requested(plan->caps, plan->n_caps, run->host.uid == 0);
     run->skip_capset = run->host.uid == 0 && plan->n_caps == 0;
     run->reaper = !plan->as_pid_1 && ((run->ns & CLONE_NEWPID) || plan->n_lock_files || plan->sync_fd >= 0);
+    /* what only some plans need to know, asked of the host only for them */
+    run->tty_filter = tty_filter() && !plan->allow_tiocsti && !plan->new_session && has_ctty();
+    run->init_userns = has_op(plan, OP_PROC) && in_init_userns();
 }
 
 /* Joins the namespaces the caller handed us: the children we clone are born in them. */
@@ -191,7 +206,7 @@ static pid_t spawn(struct run *run)
      * Without the "-try" ones it does not offer, once more (and bwrap's message for a required one). */
     if (pid < 0 && (errno == EINVAL || errno == ENOSPC)) {
         int err = errno;
-        unsigned long offered = namespaces_of(&run->plan);
+        unsigned long offered = namespaces_of(&run->plan, true);
         errno = err;
         if (offered != run->ns) {
             run->ns = offered;
@@ -407,9 +422,8 @@ static void assert_userns_disabled(void)
  * has none either (a launcher, a build, a service). */
 static void install_tty_filter(const struct run *run)
 {
-    const struct bpf_prog *tty = tty_filter();
-    if (tty && !run->plan.allow_tiocsti && !run->plan.new_session && run->host.ctty)
-        seccomp_install(tty, 1);
+    if (run->tty_filter)
+        seccomp_install(tty_filter(), 1);
 }
 
 /* The last steps of the process that becomes the command. */
@@ -517,7 +531,7 @@ static NORETURN void run_child(struct run *run)
     struct setup_facts facts = {
         .new_pidns = (run->ns & CLONE_NEWPID) || plan->pidns_fd >= 0,
         .root_unmapped = (run->ns & CLONE_NEWUSER) && plan->userns_fd < 0 && plan->userns_block_fd < 0 &&
-                         run->host.init_userns && run->host.uid != 0,
+                         run->init_userns && run->host.uid != 0,
     };
     setup_new_root(plan, &run->host, facts);
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)

@@ -9,10 +9,8 @@
 struct host {
     uid_t uid;
     gid_t gid;
-    const char *cwd;  /* NULL when unknown */
-    const char *tty;  /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
-    bool ctty;        /* we have a controlling terminal (or cannot tell) */
-    bool init_userns; /* we run in the initial user namespace: our uid is the kernel's */
+    const char *cwd; /* NULL when unknown */
+    const char *tty; /* the terminal on stdout, bound to /dev/console by --dev; NULL if none */
 };
 
 /* The first steps, which need no id map yet (the child takes them while the parent writes its maps): our
