@@ -467,14 +467,16 @@ static void close_range_from(unsigned first, unsigned last)
         close((int)fd);
 }
 
-/* Closes every fd from 3 up but the two to keep (-1: none). */
+/* Closes every fd from 3 up but the two to keep (-1 or below 3: nothing to keep there). */
 static void close_fds_but(int keep1, int keep2)
 {
-    int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+    const int keep[2] = {keep1 < keep2 ? keep1 : keep2, keep1 < keep2 ? keep2 : keep1};
     unsigned from = 3;
-    for (int keep = lo < 0 ? hi : lo; keep >= 0; keep = keep == hi ? -1 : hi) {
-        close_range_from(from, (unsigned)keep - 1);
-        from = (unsigned)keep + 1;
+    for (size_t i = 0; i < 2; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        close_range_from(from, (unsigned)keep[i] - 1);
+        from = (unsigned)keep[i] + 1;
     }
     close_range_from(from, ~0u);
 }

@@ -301,6 +301,14 @@ wait_info() {
     [[ $(fd_list_of_ls) == "0 1 2" ]] || fail "fds in the command: $(fd_list_of_ls)"
 }
 
+@test "--sync-fd naming stdin: the reaper keeps its stdio all the same (stdout and stderr included)" {
+    # the reaper closes its fds but stdio and the ones it keeps; a kept fd below 3 must not shift that range
+    run with_only_fds "" "$SANDBOX" "${RO[@]}" --unshare-pid --proc /proc --sync-fd 0 \
+        sh -c 'sleep 0.3; ls /proc/1/fd | sort -n | head -n 3 | tr "\n" " "'
+    assert_status 0
+    assert_output "0 1 2 "
+}
+
 @test "--sync-fd with --as-pid-1: no reaper, the fd leaks into the command" {
     run with_only_fds "5" "$SANDBOX" "${BASE[@]}" --unshare-pid --as-pid-1 --sync-fd 5 ls -l /proc/self/fd 5>/dev/null
     assert_status 0
