@@ -118,15 +118,10 @@ static void start_scope(const struct limits *l, const char *slice)
         die_errno("resource limits: cannot run %s", path);
     }
     close(out[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (
-        len < sizeof scope.unit - 1 &&
-        ((n = read(out[0], scope.unit + len, sizeof scope.unit - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
-        len += n > 0 ? (size_t)n : 0;
+    size_t len;
+    cleanup_free char *name = read_all(out[0], sizeof scope.unit - 1, &len);
     close(out[0]);
-    scope.unit[len] = '\0';
-    scope.unit[strcspn(scope.unit, "\n")] = '\0';
+    snprintf(scope.unit, sizeof scope.unit, "%.*s", name ? (int)strcspn(name, "\n") : 0, name ? name : "");
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
