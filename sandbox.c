@@ -445,9 +445,8 @@ static NORETURN void exec_command(struct run *run, char **envp)
     const char *file = plan->argv[0];
     if (plan->argv0)
         plan->argv[0] = (char *)plan->argv0;
-    /* execvpe(3) would search the caller's PATH; the command's own is the one to use, as with bwrap */
-    environ = envp;
-    execvp(file, plan->argv);
+    /* the command's own PATH, not the caller's, as with bwrap */
+    exec_search(file, plan->argv, envp);
     int saved = errno;
     if (run->ran[1] >= 0)
         (void)write_all(run->ran[1], "", 1);

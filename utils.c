@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 
 bool log_level_prefix;
@@ -252,4 +253,77 @@ int write_file_at(int dirfd, const char *path, const char *content)
     if (write_all(fd, content, strlen(content)) < 0)
         return -1;
     return 0;
+}
+
+/* On ENOEXEC (no #! line, and no format the kernel knows) POSIX has execvp(3) hand the file to the shell, as
+ * glibc's does and bwrap's callers may rely on; musl's does not. The vector is mapped rather than allocated:
+ * the caller may be a vfork(2) child, borrowing its parent's heap. Returns with errno set. */
+static void exec_or_shell(const char *path, char *const argv[], char *const envp[])
+{
+    execve(path, argv, envp);
+    if (errno != ENOEXEC)
+        return;
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    size_t size = (n + 3) * sizeof(char *);
+    char **v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (v == MAP_FAILED)
+        return;
+    v[0] = (char *)"/bin/sh";
+    v[1] = (char *)path; /* the script in the shell's $0; the caller's argv[0] is not passed on */
+    for (size_t i = 1; i < n; i++)
+        v[i + 1] = argv[i];
+    execve(v[0], v, envp);
+    int saved = errno;
+    munmap(v, size);
+    errno = saved;
+}
+
+static const char *path_of(char *const envp[])
+{
+    for (char *const *e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            return *e + 5;
+    return "/bin:/usr/bin"; /* glibc's default (confstr _CS_PATH), which bwrap's command gets */
+}
+
+void exec_search(const char *file, char *const argv[], char *const envp[])
+{
+    if (!*file) {
+        errno = ENOENT;
+        return;
+    }
+    if (strchr(file, '/')) {
+        exec_or_shell(file, argv, envp);
+        return;
+    }
+    size_t len = strlen(file);
+    if (len > NAME_MAX) {
+        errno = ENAMETOOLONG;
+        return;
+    }
+    char buf[PATH_MAX + NAME_MAX + 2];
+    bool eacces = false;
+    for (const char *dir = path_of(envp), *end;; dir = end + 1) {
+        end = strchrnul(dir, ':');
+        size_t n = (size_t)(end - dir);
+        if (n < PATH_MAX) { /* an empty entry is the working directory */
+            memcpy(buf, dir, n);
+            if (n)
+                buf[n++] = '/';
+            memcpy(buf + n, file, len + 1);
+            exec_or_shell(buf, argv, envp);
+            /* Those mean "not here": try the next directory. Anything else is the answer. */
+            if (errno == EACCES)
+                eacces = true;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&
+                     errno != ETIMEDOUT)
+                return;
+        }
+        if (!*end)
+            break;
+    }
+    if (eacces)
+        errno = EACCES;
 }

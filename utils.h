@@ -63,6 +63,11 @@ int parse_octal_mode(const char *s, mode_t *out);
  * naming it again (the command still does not get it). */
 void consume_fd(int fd);
 
+/* execvpe(3) as POSIX and glibc define it, whatever libc we are linked with: file searched in envp's PATH
+ * (glibc's /bin:/usr/bin without one) unless it has a slash, EACCES only when no directory had it, a file
+ * the kernel cannot execute (ENOEXEC) run by /bin/sh. Returns only on failure, with errno set. */
+void exec_search(const char *file, char *const argv[], char *const envp[]);
+
 ssize_t write_all(int fd, const void *buf, size_t len);
 /* Appends s to the string in buf (size bytes in all), truncating: strlcat's contract. */
 void buf_append(char *buf, size_t size, const char *s);

@@ -134,6 +134,23 @@ same() {
     same --ro-bind / / --file 0 /etc/nonexistent true
 }
 
+@test "the command's lookup is execvp's: the shell for a file without #!, glibc's default PATH, EACCES last" {
+    printf 'echo "ran by sh: $0 $*"\n' >"$BATS_TEST_TMPDIR/plain"
+    chmod 755 "$BATS_TEST_TMPDIR/plain"
+    printf 'echo found\n' >"$BATS_TEST_TMPDIR/data"
+    same --ro-bind / / ./plain one two
+    same --ro-bind / / --setenv PATH "$BATS_TEST_TMPDIR" plain three
+    # no PATH at all: /bin:/usr/bin, so a command only in /usr/local/bin is not found
+    same_fds "3=$BATS_TEST_TMPDIR/data" --ro-bind / / --tmpfs /usr/local/bin --file 3 /usr/local/bin/onlyhere \
+        --chmod 0755 /usr/local/bin/onlyhere --clearenv onlyhere
+    # a non-executable match is reported only when no later directory has the command
+    same_fds "3=$BATS_TEST_TMPDIR/data" --ro-bind / / --tmpfs /opt --file 3 /opt/true \
+        --setenv PATH /opt:/usr/bin true
+    same_fds "3=$BATS_TEST_TMPDIR/data" --ro-bind / / --tmpfs /opt --file 3 /opt/nowhere-else \
+        --setenv PATH /opt:/usr/bin nowhere-else
+    same --ro-bind / / --setenv PATH "" ls
+}
+
 # ---------------------------------------------------------------------------
 # More command lines: /dev, capabilities, status fds, lock files, seccomp,
 # and more bad command lines.
