@@ -333,7 +333,7 @@ static unsigned long long attr_value(unsigned bit, const struct where *w, const 
     cleanup_free char *s = read_attr(w, file);
     unsigned long long v;
     if (!s)
-        die_unenforced(bit, w, "cannot read %s: %s", file, strerror(errno));
+        die_unenforced(bit, w, "cannot read %s: %s", file, errno_text(errno));
     if (!parse_value(s, max_value, &v))
         die_unenforced(bit, w, "%s holds '%s'", file, s);
     return v;
@@ -391,7 +391,7 @@ static void check_cpu_quota(const struct limits *l)
         cleanup_free char *s = read_attr(&w, "cpu.max");
         char q[32];
         if (!s)
-            die_unenforced(bit, &w, "cannot read cpu.max: %s", strerror(errno));
+            die_unenforced(bit, &w, "cannot read cpu.max: %s", errno_text(errno));
         if (sscanf(s, "%31s %llu", q, &period) != 2 || !parse_value(q, ULLONG_MAX, &quota))
             die_unenforced(bit, &w, "cpu.max holds '%s'", s);
     }

@@ -19,7 +19,10 @@ extern int log_fd; /* where messages go: stderr, unless a test harness says othe
 extern void (*exit_hook)(int code);
 NORETURN void sbx_exit(int code); /* --level-prefix: "<3>" before errors, "<4>" before warnings */
 
-/* Each prints one line "sandbox: <message>" on stderr and exits 1; die_errno appends ": strerror(errno)". */
+/* strerror(3) in glibc's words, whichever libc the program is linked with (bwrap's messages are glibc's). */
+const char *errno_text(int errnum);
+
+/* Each prints one line "sandbox: <message>" on stderr and exits 1; die_errno appends errno's text. */
 NORETURN PRINTF(1, 2) void die(const char *fmt, ...);
 NORETURN PRINTF(1, 2) void die_errno(const char *fmt, ...);
 PRINTF(1, 2) void warn(const char *fmt, ...);

@@ -151,6 +151,13 @@ same() {
     same --ro-bind / / --setenv PATH "" ls
 }
 
+@test "setup errors end in bwrap's (glibc's) words for errno, whichever libc sandbox is linked with" {
+    # musl words these two "Symbolic link loop" and "Filename too long"
+    ln -s loop "$BATS_TEST_TMPDIR/loop"
+    same --ro-bind / / --ro-bind loop /x true
+    same --ro-bind / / --ro-bind "/$(printf 'n%.0s' {1..300})" /x true
+}
+
 # ---------------------------------------------------------------------------
 # More command lines: /dev, capabilities, status fds, lock files, seccomp,
 # and more bad command lines.
