@@ -84,7 +84,13 @@ struct env *env_new(char **base)
 
 void env_set(struct env *env, const char *name, const char *value)
 {
-    put(env, xasprintf("%s=%s", name, value));
+    /* Two copies, not a printf: musl's formats each piece with its own small memcpy (1 us a --setenv). */
+    size_t n = strlen(name), v = strlen(value);
+    char *var = xmalloc(n + v + 2);
+    char *end = stpcpy(var, name);
+    *end++ = '=';
+    memcpy(end, value, v + 1);
+    put(env, var);
 }
 
 void env_unset(struct env *env, const char *name)
