@@ -481,12 +481,15 @@ static void h_fd(struct plan *plan, const struct optdef *def, char **args)
     *(int *)((char *)plan + def->value) = parse_fd_arg(args[0]);
 }
 
-/* Appends item to a growable array; item is evaluated first, as it may not return (a parse error). */
-#define PUSH(array, n, item)                                        \
-    do {                                                            \
-        __typeof__(item) item_ = (item);                            \
-        (array) = xreallocarray((array), (n) + 1, sizeof *(array)); \
-        (array)[(n)++] = item_;                                     \
+/* Appends item to a growable array; item is evaluated first, as it may not return (a parse error). The
+ * capacity is n rounded up to a power of two, so the array doubles when n reaches one: a realloc by one
+ * element each time would copy the whole array whenever the allocator cannot grow it in place. */
+#define PUSH(array, n, item)                                                      \
+    do {                                                                          \
+        __typeof__(item) item_ = (item);                                          \
+        if (((n) & ((n)-1)) == 0)                                                 \
+            (array) = xreallocarray((array), (n) ? 2 * (n) : 1, sizeof *(array)); \
+        (array)[(n)++] = item_;                                                   \
     } while (0)
 
 static void h_lock_file(struct plan *plan, const struct optdef *def, char **args)
