@@ -757,6 +757,14 @@ void plan_init(struct plan *plan)
     plan->userns_fd = plan->userns2_fd = plan->pidns_fd = plan->seccomp_fd = -1;
 }
 
+bool plan_has_op(const struct plan *plan, enum op_type type)
+{
+    for (size_t i = 0; i < plan->n_ops; i++)
+        if (plan->ops[i].type == type)
+            return true;
+    return false;
+}
+
 void plan_free(struct plan *plan)
 {
     for (size_t i = 0; i < plan->n_ops; i++)

@@ -146,6 +146,8 @@ extern const char *program_name; /* for the usage line: argv[0] as invoked */
 
 void plan_init(struct plan *plan);
 void plan_free(struct plan *plan);
+/* Whether some op of the plan is of that type. */
+bool plan_has_op(const struct plan *plan, enum op_type type);
 void options_parse(struct plan *plan, int argc, char **argv);
 /* Cross-option rules, checked once over the whole plan, given the caller's real ids. */
 void options_validate(struct plan *plan, const struct host_ids *ids);

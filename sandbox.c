@@ -91,14 +91,6 @@ static bool in_init_userns(void)
     return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
 }
 
-static bool has_op(const struct plan *plan, enum op_type type)
-{
-    for (size_t i = 0; i < plan->n_ops; i++)
-        if (plan->ops[i].type == type)
-            return true;
-    return false;
-}
-
 static bool kernel_has_ns(const char *name)
 {
     char path[64];
@@ -165,7 +157,7 @@ static void decide(struct run *run)
     run->reaper = !plan->as_pid_1 && ((run->ns & CLONE_NEWPID) || plan->n_lock_files || plan->sync_fd >= 0);
     /* what only some plans need to know, asked of the host only for them */
     run->tty_filter = tty_filter() && !plan->allow_tiocsti && !plan->new_session && has_ctty();
-    run->init_userns = has_op(plan, OP_PROC) && in_init_userns();
+    run->init_userns = plan_has_op(plan, OP_PROC) && in_init_userns();
 }
 
 /* Joins the namespaces the caller handed us: the children we clone are born in them. */

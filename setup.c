@@ -733,9 +733,8 @@ static op_fn *const op_fns[] = {
  * Since Linux 6.15 a detached mount may be mounted on (may_copy_tree() and the mount checks accept the
  * caller's own anonymous mount namespaces): the base stays detached, and the host's root, unmoved, is where
  * sources resolve. Before that, the base goes over /tmp and becomes our root with pivot_root(2), the host's
- * root at /oldroot, as bwrap does (its /tmp visible again there). An overlay takes that second way always:
- * its
- * --tmp-overlay directories are named by path from our root. */
+ * root at /oldroot, as bwrap does (its /tmp visible again there). Overlays and --remount-ro always take that
+ * second way (needs_pivot). */
 static bool stage_detached(struct root *r, int base)
 {
     if (mkdirat(base, "newroot", 0755) < 0)
@@ -779,10 +778,7 @@ static void stage_pivoted(struct root *r, int base)
  * and mount_setattr(2) changes no mount inside a detached tree but its top one (--remount-ro). */
 static bool needs_pivot(const struct plan *plan)
 {
-    for (size_t i = 0; i < plan->n_ops; i++)
-        if (plan->ops[i].type == OP_OVERLAY || plan->ops[i].type == OP_REMOUNT_RO)
-            return true;
-    return false;
+    return plan_has_op(plan, OP_OVERLAY) || plan_has_op(plan, OP_REMOUNT_RO);
 }
 
 static int prepared_base = -1;
